@@ -1,0 +1,237 @@
+//! Public blog pages: home, post, tags, authors, archive, static pages.
+
+use rocket::{get, routes, Route, State};
+use rocket_dyn_templates::Template;
+use serde::Serialize;
+
+use super::store::{self, Scope};
+use crate::comments;
+use crate::dates;
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::users;
+use crate::web::{pagination, Pagination, Site, View};
+
+pub fn routes() -> Vec<Route> {
+    routes![index, post, tags, tag, author, archive, page]
+}
+
+/// A page of public posts in `scope`, and its pager (404 past the end).
+async fn post_page(db: &Db, site: &Site<'_>, scope: Scope, page: Option<&str>, path: &str) -> Result<(Vec<super::PostSummary>, Pagination)> {
+    let page = pagination::requested(page)?;
+    let per_page = site.settings.posts_per_page;
+    let path = path.to_string();
+    db.run(move |c| {
+        let now = dates::now();
+        let total = store::count_public(c, scope, now)?;
+        let pager = Pagination::new(page, per_page, total, &path)?;
+        let posts = store::list_public(c, scope, now, per_page, pagination::offset(page, per_page))?;
+        Ok((posts, pager))
+    })
+    .await
+}
+
+#[get("/?<page>")]
+async fn index(db: &State<Db>, site: Site<'_>, page: Option<&str>) -> Result<Template> {
+    let (posts, pager) = post_page(db, &site, Scope::All, page, "/").await?;
+    let description = site.settings.site_description.clone();
+    Ok(View::new("blog/index.html")
+        .with("posts", posts)
+        .with("pagination", pager)
+        .with("meta_description", description)
+        .render(&site))
+}
+
+#[get("/posts/<slug>")]
+async fn post(db: &State<Db>, site: Site<'_>, slug: &str) -> Result<Template> {
+    let slug = slug.to_string();
+    let (post, comments) = db
+        .run(move |c| {
+            let post = store::public_post(c, &slug, dates::now())?.ok_or(Error::NotFound)?;
+            let comments = comments::store::approved_tree(c, post.id)?;
+            Ok((post, comments))
+        })
+        .await?;
+    let og_image = post.cover_url.as_ref().map(|u| format!("{}{u}", site.settings.site_url));
+    Ok(View::new("blog/post.html")
+        .title(post.title.clone())
+        .with("meta_description", &post.excerpt)
+        .with("og_type", "article")
+        .with("og_image", og_image)
+        .with("comment_count", post.comment_count)
+        .with("comments", comments)
+        .with("post", post)
+        .render(&site))
+}
+
+#[get("/tags?<page>")]
+async fn tags(db: &State<Db>, site: Site<'_>, page: Option<&str>) -> Result<Template> {
+    let page = pagination::requested(page)?;
+    let per_page = site.settings.posts_per_page;
+    let (tags, pager) = db
+        .run(move |c| {
+            let (tags, total) = store::tag_cloud(c, dates::now(), per_page, pagination::offset(page, per_page))?;
+            Ok((tags, Pagination::new(page, per_page, total, "/tags")?))
+        })
+        .await?;
+    Ok(View::new("blog/tags.html")
+        .title("Tags")
+        .with("tags", tags)
+        .with("pagination", pager)
+        .render(&site))
+}
+
+#[derive(Serialize)]
+struct TagView {
+    name: String,
+    slug: String,
+    url: String,
+    count: i64,
+}
+
+#[get("/tags/<slug>?<page>")]
+async fn tag(db: &State<Db>, site: Site<'_>, slug: &str, page: Option<&str>) -> Result<Template> {
+    let key = slug.to_string();
+    let (id, name) = db
+        .run(move |c| store::tag_by_slug(c, &key))
+        .await?
+        .ok_or(Error::NotFound)?;
+    let path = format!("/tags/{slug}");
+    let (posts, pager) = post_page(db, &site, Scope::Tag(id), page, &path).await?;
+    let tag = TagView {
+        name: name.clone(),
+        slug: slug.to_string(),
+        count: pager.total,
+        url: path,
+    };
+    Ok(View::new("blog/tag.html")
+        .title(format!("Posts tagged “{name}”"))
+        .with("tag", tag)
+        .with("posts", posts)
+        .with("pagination", pager)
+        .render(&site))
+}
+
+#[derive(Serialize)]
+struct AuthorView {
+    username: String,
+    display_name: String,
+    bio: String,
+    url: String,
+    post_count: i64,
+    joined_display: String,
+}
+
+#[get("/authors/<username>?<page>")]
+async fn author(db: &State<Db>, site: Site<'_>, username: &str, page: Option<&str>) -> Result<Template> {
+    let key = username.to_string();
+    let (user, count) = db
+        .run(move |c| {
+            let user = users::store::by_username(c, &key)?.ok_or(Error::NotFound)?;
+            let count = users::store::published_post_count(c, user.id, dates::now())?;
+            Ok((user, count))
+        })
+        .await?;
+    // Only people who write have a public page; members stay private.
+    if !user.is_active || (user.role == users::Role::Member && count == 0) {
+        return Err(Error::NotFound);
+    }
+    let path = format!("/authors/{}", user.username);
+    let (posts, pager) = post_page(db, &site, Scope::Author(user.id), page, &path).await?;
+    let view = AuthorView {
+        display_name: user.shown_name().to_string(),
+        username: user.username.clone(),
+        bio: user.bio.clone(),
+        url: path,
+        post_count: count,
+        joined_display: dates::display(user.created_at),
+    };
+    Ok(View::new("blog/author.html")
+        .title(view.display_name.clone())
+        .with("meta_description", &view.bio)
+        .with("author", view)
+        .with("posts", posts)
+        .with("pagination", pager)
+        .render(&site))
+}
+
+#[derive(Serialize)]
+struct ArchivePost {
+    title: String,
+    url: String,
+    day: u8,
+    published_at: String,
+}
+
+#[derive(Serialize)]
+struct ArchiveMonth {
+    name: &'static str,
+    number: u8,
+    posts: Vec<ArchivePost>,
+}
+
+#[derive(Serialize)]
+struct ArchiveYear {
+    year: i32,
+    months: Vec<ArchiveMonth>,
+}
+
+/// Groups posts (newest first) by year, then month.
+fn group_archive(posts: Vec<(String, String, i64)>) -> Vec<ArchiveYear> {
+    let mut years: Vec<ArchiveYear> = Vec::new();
+    for (title, slug, ts) in posts {
+        let (year, month, day) = dates::year_month_day(ts);
+        if years.last().is_none_or(|y| y.year != year) {
+            years.push(ArchiveYear { year, months: Vec::new() });
+        }
+        let Some(y) = years.last_mut() else { continue };
+        if y.months.last().is_none_or(|m| m.number != month) {
+            y.months.push(ArchiveMonth {
+                name: dates::month_name(month),
+                number: month,
+                posts: Vec::new(),
+            });
+        }
+        if let Some(m) = y.months.last_mut() {
+            m.posts.push(ArchivePost {
+                title,
+                url: format!("/posts/{slug}"),
+                day,
+                published_at: dates::rfc3339(ts),
+            });
+        }
+    }
+    years
+}
+
+#[get("/archive?<page>")]
+async fn archive(db: &State<Db>, site: Site<'_>, page: Option<&str>) -> Result<Template> {
+    let page = pagination::requested(page)?;
+    let per_page = site.settings.posts_per_page;
+    let (posts, pager) = db
+        .run(move |c| {
+            let now = dates::now();
+            let total = store::count_public(c, Scope::All, now)?;
+            let pager = Pagination::new(page, per_page, total, "/archive")?;
+            Ok((store::archive(c, now, per_page, pagination::offset(page, per_page))?, pager))
+        })
+        .await?;
+    Ok(View::new("blog/archive.html")
+        .title("Archive")
+        .with("years", group_archive(posts))
+        .with("pagination", pager)
+        .render(&site))
+}
+
+#[get("/pages/<slug>")]
+async fn page(db: &State<Db>, site: Site<'_>, slug: &str) -> Result<Template> {
+    let key = slug.to_string();
+    let page = db
+        .run(move |c| store::page_by_slug(c, &key))
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(View::new("blog/page.html")
+        .title(page.title.clone())
+        .with("page", page)
+        .render(&site))
+}

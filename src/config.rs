@@ -1,0 +1,350 @@
+//! Settings: one typed value read from Rocket's figment — `Rocket.toml` profiles,
+//! then `ROCKET_*`, then `CARNET_*` environment variables — and passed around as state.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use rand::RngCore;
+use rocket::figment::providers::{Env, Format, Serialized, Toml};
+use rocket::figment::{Figment, Profile};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    Log,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registration {
+    Open,
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CommentsMode {
+    Open,
+    Members,
+    Closed,
+}
+
+/// Rocket's `ip_header` is either a header name or `false`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum IpHeader {
+    Off(bool),
+    Header(String),
+}
+
+impl IpHeader {
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            IpHeader::Header(h) if !h.is_empty() => Some(h),
+            _ => None,
+        }
+    }
+}
+
+/// Every Carnet setting, resolved (derived defaults filled in).
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    pub profile: String,
+    pub address: IpAddr,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub media_dir: PathBuf,
+    pub site_url: String,
+    pub site_title: String,
+    pub site_description: String,
+    pub site_lang: String,
+    pub mail_transport: MailTransport,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_security: SmtpSecurity,
+    pub smtp_username: Option<String>,
+    #[serde(skip_serializing)]
+    pub smtp_password: Option<String>,
+    pub mail_from: String,
+    pub registration: Registration,
+    pub comments: CommentsMode,
+    pub max_upload_bytes: u64,
+    pub ip_header: Option<String>,
+    pub posts_per_page: u32,
+    /// True when `secret_key` came from the configuration rather than the key file.
+    pub secret_key_configured: bool,
+}
+
+/// The raw form of the settings as they appear in the figment: derived values optional.
+#[derive(Debug, Deserialize, Serialize)]
+struct Raw {
+    address: IpAddr,
+    port: u16,
+    data_dir: PathBuf,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    media_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    site_url: Option<String>,
+    site_title: String,
+    site_description: String,
+    site_lang: String,
+    mail_transport: MailTransport,
+    smtp_host: String,
+    smtp_port: u16,
+    smtp_security: SmtpSecurity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    smtp_username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    smtp_password: Option<String>,
+    mail_from: String,
+    registration: Registration,
+    comments: CommentsMode,
+    max_upload_bytes: u64,
+    ip_header: IpHeader,
+    posts_per_page: u32,
+}
+
+impl Default for Raw {
+    fn default() -> Self {
+        Raw {
+            address: IpAddr::from([127, 0, 0, 1]),
+            port: 8000,
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            media_dir: None,
+            site_url: None,
+            site_title: "Carnet".into(),
+            site_description: String::new(),
+            site_lang: "en".into(),
+            mail_transport: MailTransport::Log,
+            smtp_host: "localhost".into(),
+            smtp_port: 587,
+            smtp_security: SmtpSecurity::Starttls,
+            smtp_username: None,
+            smtp_password: None,
+            mail_from: "Carnet <noreply@localhost>".into(),
+            registration: Registration::Open,
+            comments: CommentsMode::Open,
+            max_upload_bytes: 10 * 1024 * 1024,
+            // Off unless a proxy that overwrites the header sits in front (Rocket's own
+            // default trusts X-Real-IP from anyone, which lets clients spoof their IP).
+            ip_header: IpHeader::Off(false),
+            posts_per_page: 10,
+        }
+    }
+}
+
+/// Settings plus the figment Rocket itself is configured from.
+pub struct Loaded {
+    pub settings: Settings,
+    pub figment: Figment,
+}
+
+/// Which configuration file to read: `--config`, then `CARNET_CONFIG`, then
+/// `ROCKET_CONFIG`, then `Rocket.toml` in the current folder (optional).
+fn config_path(explicit: Option<&Path>) -> Result<Option<PathBuf>> {
+    let named = explicit
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("CARNET_CONFIG").map(PathBuf::from))
+        .or_else(|| std::env::var_os("ROCKET_CONFIG").map(PathBuf::from));
+    match named {
+        Some(path) if path.is_file() => Ok(Some(path)),
+        Some(path) => Err(Error::Config(format!(
+            "configuration file {} does not exist",
+            path.display()
+        ))),
+        None => {
+            let default = PathBuf::from("Rocket.toml");
+            Ok(default.is_file().then_some(default))
+        }
+    }
+}
+
+fn profile() -> Profile {
+    Profile::from_env("CARNET_PROFILE")
+        .or_else(|| Profile::from_env("ROCKET_PROFILE"))
+        .unwrap_or(rocket::Config::DEFAULT_PROFILE)
+}
+
+/// Builds the figment: Rocket's defaults, ours, the TOML file, then the environment.
+fn figment(path: Option<&Path>) -> Figment {
+    let mut figment = Figment::from(rocket::Config::default()).merge(Serialized::defaults(Raw::default()));
+    if let Some(path) = path {
+        figment = figment.merge(Toml::file_exact(path).nested());
+    }
+    figment
+        .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE", "CONFIG"]).global())
+        .merge(
+            Env::prefixed("CARNET_")
+                .ignore(&["PROFILE", "CONFIG", "SUPERUSER_PASSWORD"])
+                .global(),
+        )
+        .select(profile())
+}
+
+/// Reads and resolves the settings; touches nothing on disk.
+pub fn load(explicit: Option<&Path>) -> Result<Loaded> {
+    let path = config_path(explicit)?;
+    let figment = figment(path.as_deref());
+    let raw: Raw = figment
+        .extract()
+        .map_err(|e| Error::Config(format!("invalid configuration: {}", one_line(&e))))?;
+    let secret_key_configured = figment.find_value("secret_key").is_ok();
+    let settings = resolve(raw, figment.profile().as_str().to_string(), secret_key_configured)?;
+    Ok(Loaded { settings, figment })
+}
+
+fn one_line(e: &rocket::figment::Error) -> String {
+    e.to_string().replace('\n', " ")
+}
+
+fn resolve(raw: Raw, profile: String, secret_key_configured: bool) -> Result<Settings> {
+    let data_dir = raw.data_dir;
+    let database_url = raw
+        .database_url
+        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("carnet.db").display()));
+    let media_dir = raw.media_dir.unwrap_or_else(|| data_dir.join("media"));
+    let site_url = raw
+        .site_url
+        .unwrap_or_else(|| default_site_url(raw.address, raw.port));
+    let site_url = site_url.trim_end_matches('/').to_string();
+    if !(site_url.starts_with("http://") || site_url.starts_with("https://")) {
+        return Err(Error::Config(format!(
+            "site_url must start with http:// or https:// (got {site_url:?})"
+        )));
+    }
+    if raw.posts_per_page == 0 || raw.posts_per_page > 100 {
+        return Err(Error::Config("posts_per_page must be between 1 and 100".into()));
+    }
+    Ok(Settings {
+        profile,
+        address: raw.address,
+        port: raw.port,
+        data_dir,
+        database_url,
+        media_dir,
+        site_url,
+        site_title: raw.site_title,
+        site_description: raw.site_description,
+        site_lang: raw.site_lang,
+        mail_transport: raw.mail_transport,
+        smtp_host: raw.smtp_host,
+        smtp_port: raw.smtp_port,
+        smtp_security: raw.smtp_security,
+        smtp_username: raw.smtp_username.filter(|s| !s.is_empty()),
+        smtp_password: raw.smtp_password.filter(|s| !s.is_empty()),
+        mail_from: raw.mail_from,
+        registration: raw.registration,
+        comments: raw.comments,
+        max_upload_bytes: raw.max_upload_bytes,
+        ip_header: raw.ip_header.name().map(str::to_string),
+        posts_per_page: raw.posts_per_page,
+        secret_key_configured,
+    })
+}
+
+fn default_site_url(address: IpAddr, port: u16) -> String {
+    match address {
+        IpAddr::V6(a) => format!("http://[{a}]:{port}"),
+        IpAddr::V4(a) if a.is_unspecified() => format!("http://127.0.0.1:{port}"),
+        IpAddr::V4(a) => format!("http://{a}:{port}"),
+    }
+}
+
+impl Settings {
+    pub fn templates_dir(&self) -> PathBuf {
+        self.data_dir.join("templates")
+    }
+
+    pub fn https(&self) -> bool {
+        self.site_url.starts_with("https://")
+    }
+
+    /// The address `serve` listens on, as a URL a person can open.
+    pub fn listen_url(&self) -> String {
+        default_site_url(self.address, self.port)
+    }
+
+    /// Creates the data folder, the media folder and the template override folder.
+    pub fn prepare_dirs(&self) -> Result<()> {
+        for dir in [&self.data_dir, &self.media_dir, &self.templates_dir()] {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::Config(format!("cannot create folder {}: {e}", dir.display()))
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl Loaded {
+    /// The figment Rocket launches with: our settings applied over Rocket's keys
+    /// (secret key from the key file when none is configured, our `ip_header`
+    /// default, template folder, upload limits).
+    pub fn rocket_figment(&self) -> Result<Figment> {
+        let s = &self.settings;
+        let mut figment = self.figment.clone();
+        if !s.secret_key_configured {
+            figment = figment.merge(("secret_key", secret_key_from_file(&s.data_dir)?));
+        }
+        let upload = format!("{}B", s.max_upload_bytes + 64 * 1024);
+        figment = figment
+            .merge(("ip_header", s.ip_header.clone().map_or(IpHeader::Off(false), IpHeader::Header)))
+            .join(("template_dir", s.templates_dir()))
+            .merge(("limits.data-form", upload.clone()))
+            .merge(("limits.file", upload));
+        Ok(figment)
+    }
+}
+
+/// Reads `<data_dir>/secret_key`, creating it (mode 0600) with 64 random bytes
+/// on first run so cookies survive restarts with zero setup.
+pub fn secret_key_from_file(data_dir: &Path) -> Result<String> {
+    let path = data_dir.join("secret_key");
+    match std::fs::read_to_string(&path) {
+        Ok(key) if !key.trim().is_empty() => return Ok(key.trim().to_string()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(Error::Config(format!("cannot read {}: {e}", path.display())));
+        }
+    }
+    let mut bytes = [0u8; 64];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let key = base64::engine::general_purpose::STANDARD.encode(bytes);
+    write_private(&path, key.as_bytes())
+        .map_err(|e| Error::Config(format!("cannot write {}: {e}", path.display())))?;
+    Ok(key)
+}
+
+/// Writes a file readable by its owner only, atomically (temp file renamed into place).
+fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    tmp.write_all(contents)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! One error type for the whole crate. Each variant keeps what the user may see
+//! apart from the cause, which is logged and never sent to a browser.
+
+use rocket::http::Status;
+use rocket::response::{self, Responder};
+use rocket::Request;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Nothing at this address (unknown slug, page past the end…).
+    #[error("not found")]
+    NotFound,
+    /// The request is understood but refused (wrong role, bad CSRF token…).
+    #[error("forbidden")]
+    Forbidden,
+    /// The user sent something we cannot accept; the message says why.
+    #[error("{0}")]
+    Invalid(String),
+    /// Configuration problem, reported once at start-up or by `carnet check`.
+    #[error("{0}")]
+    Config(String),
+    /// The database has migrations that have not been applied yet.
+    #[error("the database has {0} pending migration(s): run `carnet migrate` first")]
+    PendingMigrations(usize),
+    /// Anything else: an internal failure whose cause is logged, not shown.
+    #[error("{context}: {cause}")]
+    Internal { context: String, cause: String },
+}
+
+impl Error {
+    /// Wraps an unexpected failure with a short note saying what we were doing.
+    pub fn internal(context: impl Into<String>, cause: impl std::fmt::Display) -> Self {
+        Error::Internal {
+            context: context.into(),
+            cause: cause.to_string(),
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::Invalid(message.into())
+    }
+
+    pub fn status(&self) -> Status {
+        match self {
+            Error::NotFound => Status::NotFound,
+            Error::Forbidden => Status::Forbidden,
+            Error::Invalid(_) => Status::BadRequest,
+            Error::Config(_) | Error::PendingMigrations(_) | Error::Internal { .. } => {
+                Status::InternalServerError
+            }
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::internal("database", e)
+    }
+}
+
+impl From<r2d2::Error> for Error {
+    fn from(e: r2d2::Error) -> Self {
+        Error::internal("database pool", e)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::internal("i/o", e)
+    }
+}
+
+impl<'r> Responder<'r, 'static> for Error {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        match &self {
+            Error::Invalid(message) => {
+                crate::web::errors::page(req, Status::BadRequest, message).respond_to(req)
+            }
+            Error::Internal { .. } | Error::Config(_) | Error::PendingMigrations(_) => {
+                log::error!("{} {}: {}", req.method(), req.uri(), self);
+                Err(Status::InternalServerError)
+            }
+            _ => Err(self.status()),
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Carnet: a blog engine in one binary. This crate root composes the domain
+//! modules into a Rocket application; `main.rs` and the tests share it.
+
+pub mod blog;
+pub mod cli;
+pub mod comments;
+pub mod config;
+pub mod dates;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod markdown;
+pub mod slugs;
+pub mod transfer;
+pub mod users;
+pub mod web;
+
+use rocket::{Build, Rocket};
+
+use crate::config::Loaded;
+use crate::db::Db;
+use crate::error::Result;
+
+/// Builds the web application from loaded settings and an open, migrated database.
+pub fn rocket(loaded: &Loaded, db: Db) -> Result<Rocket<Build>> {
+    let settings = loaded.settings.clone();
+    let figment = loaded.rocket_figment()?;
+    Ok(rocket::custom(figment)
+        .manage(db)
+        .attach(web::templates::fairing(settings.templates_dir()))
+        .attach(web::headers::SecurityHeaders {
+            hsts: settings.https(),
+        })
+        // Our own headers replace Rocket's default Shield.
+        .attach(rocket::shield::Shield::new())
+        .mount("/", blog::routes::routes())
+        .mount("/", rocket::routes![web::assets::serve, health::healthz])
+        .register("/", web::errors::catchers())
+        .manage(settings))
+}
+
+/// Opens the database named by the settings for a command. A new database is
+/// created and migrated; an existing one with pending migrations is migrated
+/// only when `apply_pending` is set (`serve`, `migrate`), refused otherwise.
+pub fn open_db(loaded: &Loaded, apply_pending: bool) -> Result<Db> {
+    let settings = &loaded.settings;
+    let location = db::Location::parse(&settings.database_url)?;
+    let fresh = location.is_new();
+    settings.prepare_dirs()?;
+    let db = Db::open(&settings.database_url)?;
+    if fresh || apply_pending {
+        db::migrations::apply(&db)?;
+    } else {
+        let pending = db::migrations::pending(&db)?;
+        if pending > 0 {
+            return Err(error::Error::PendingMigrations(pending));
+        }
+    }
+    Ok(db)
+}

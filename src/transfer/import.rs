@@ -1,0 +1,336 @@
+//! Import: parse, check every record (naming the JSON path of the first problem),
+//! then write everything in one transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use super::format::{CommentRecord, SiteFile};
+use crate::blog::write::{self, PostInput};
+use crate::blog::PostStatus;
+use crate::db::Conn;
+use crate::error::{Error, Result};
+use crate::users::{self, Role};
+use crate::{dates, markdown, params, slugs};
+
+/// What an import did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub users: usize,
+    pub tags: usize,
+    pub posts: usize,
+    pub pages: usize,
+    pub comments: usize,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} users, {} tags, {} posts, {} pages, {} comments",
+            self.users, self.tags, self.posts, self.pages, self.comments
+        )
+    }
+}
+
+fn at(path: String, message: impl std::fmt::Display) -> Error {
+    Error::invalid(format!("{path}: {message}"))
+}
+
+/// Parses a document; a syntax or type error names the JSON path where it is.
+pub fn parse(json: &str) -> Result<SiteFile> {
+    let de = &mut serde_json::Deserializer::from_str(json);
+    let file: SiteFile = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let path = if path == "." { "(document)".to_string() } else { path };
+        at(path, inner)
+    })?;
+    if file.format != "carnet" {
+        return Err(at("format".into(), format!("expected \"carnet\", found {:?}", file.format)));
+    }
+    if file.version != 1 {
+        return Err(at("version".into(), format!("version {} is not supported (expected 1)", file.version)));
+    }
+    Ok(file)
+}
+
+fn time(path: impl Fn() -> String, value: &str) -> Result<i64> {
+    dates::parse_rfc3339(value).ok_or_else(|| at(path(), format!("{value:?} is not an RFC 3339 date")))
+}
+
+fn slug_of(path: impl Fn() -> String, given: Option<&str>, title: &str) -> Result<String> {
+    let slug = match given {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => slugs::slugify(title),
+    };
+    if slugs::is_valid(&slug) {
+        Ok(slug)
+    } else {
+        Err(at(path(), format!("{slug:?} is not a valid slug (lowercase letters, digits and '-')")))
+    }
+}
+
+/// Loads `file` into the database in one transaction; nothing is written on error.
+pub fn import(c: &mut Conn, file: &SiteFile) -> Result<Report> {
+    c.transaction(|c| {
+        let now = dates::now();
+        let mut report = Report::default();
+        let users = import_users(c, file, now, &mut report)?;
+        let tags = import_tags(c, file, &mut report)?;
+        let posts = import_posts(c, file, now, &users, &tags, &mut report)?;
+        import_pages(c, file, now, &mut report)?;
+        import_comments(c, &file.comments, &posts, &mut report)?;
+        Ok(report)
+    })
+}
+
+/// Username → id for every user in the file.
+fn import_users(c: &mut Conn, file: &SiteFile, now: i64, report: &mut Report) -> Result<HashMap<String, i64>> {
+    let mut ids = HashMap::new();
+    let mut emails = HashSet::new();
+    for (i, u) in file.users.iter().enumerate() {
+        let p = |field: &str| format!("users[{i}].{field}");
+        let username = users::normalize_username(&u.username).map_err(|m| at(p("username"), m))?;
+        let email = users::normalize_email(&u.email).map_err(|m| at(p("email"), m))?;
+        let role = Role::parse(&u.role)
+            .ok_or_else(|| at(p("role"), format!("{:?} is not one of admin, editor, author, member", u.role)))?;
+        if let Some(hash) = &u.password_hash {
+            if !hash.starts_with("$argon2") {
+                return Err(at(p("password_hash"), "only argon2 PHC strings ($argon2id$…) are accepted"));
+            }
+        }
+        let created = match &u.created_at {
+            Some(t) => time(|| p("created_at"), t)?,
+            None => now,
+        };
+        if ids.contains_key(&username) {
+            return Err(at(p("username"), format!("{username:?} appears twice")));
+        }
+        if !emails.insert(email.clone()) {
+            return Err(at(p("email"), format!("{email:?} appears twice")));
+        }
+        if let Some(other) = users::store::by_email(c, &email)? {
+            if other.username != username {
+                return Err(at(p("email"), format!("{email:?} already belongs to user {:?}", other.username)));
+            }
+        }
+        let id = match users::store::by_username(c, &username)? {
+            Some(existing) => {
+                c.execute(
+                    "UPDATE users SET email = ?, display_name = ?, bio = ?, role = ?, is_active = ?, \
+                     password_hash = COALESCE(?, password_hash), updated_at = ? WHERE id = ?",
+                    params![&email, &u.display_name, &u.bio, role.as_str(), u.is_active,
+                        u.password_hash.as_deref(), now, existing.id],
+                )?;
+                existing.id
+            }
+            None => c.insert(
+                "INSERT INTO users (username, email, display_name, bio, role, password_hash, is_active, \
+                 email_confirmed, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                params![&username, &email, &u.display_name, &u.bio, role.as_str(),
+                    u.password_hash.as_deref(), u.is_active, created, now],
+            )?,
+        };
+        ids.insert(username, id);
+        report.users += 1;
+    }
+    Ok(ids)
+}
+
+/// Tag slug → id for every tag in the file.
+fn import_tags(c: &mut Conn, file: &SiteFile, report: &mut Report) -> Result<HashMap<String, i64>> {
+    let mut ids = HashMap::new();
+    for (i, t) in file.tags.iter().enumerate() {
+        let name = t.name.trim();
+        if name.is_empty() {
+            return Err(at(format!("tags[{i}].name"), "a tag needs a name"));
+        }
+        let slug = slug_of(|| format!("tags[{i}].slug"), t.slug.as_deref(), name)?;
+        let id = write::ensure_tag(c, name, &slug)?;
+        c.execute("UPDATE tags SET name = ? WHERE id = ?", params![name, id])?;
+        ids.insert(slug, id);
+        report.tags += 1;
+    }
+    Ok(ids)
+}
+
+/// Post slug → id for every post in the file.
+fn import_posts(
+    c: &mut Conn,
+    file: &SiteFile,
+    now: i64,
+    users: &HashMap<String, i64>,
+    tags: &HashMap<String, i64>,
+    report: &mut Report,
+) -> Result<HashMap<String, i64>> {
+    let mut ids = HashMap::new();
+    for (i, post) in file.posts.iter().enumerate() {
+        let p = |field: &str| format!("posts[{i}].{field}");
+        let title = post.title.trim();
+        if title.is_empty() {
+            return Err(at(p("title"), "a post needs a title"));
+        }
+        let slug = slug_of(|| p("slug"), post.slug.as_deref(), title)?;
+        if ids.contains_key(&slug) {
+            return Err(at(p("slug"), format!("{slug:?} appears twice")));
+        }
+        let status = PostStatus::parse(&post.status)
+            .ok_or_else(|| at(p("status"), format!("{:?} is not draft or published", post.status)))?;
+        let published_at = match &post.published_at {
+            Some(t) => Some(time(|| p("published_at"), t)?),
+            None if status == PostStatus::Published => Some(now),
+            None => None,
+        };
+        let author = users::normalize_username(&post.author).map_err(|m| at(p("author"), m))?;
+        let author_id = match users.get(&author) {
+            Some(id) => *id,
+            None => users::store::by_username(c, &author)?
+                .ok_or_else(|| at(p("author"), format!("no user named {author:?} in the file or the database")))?
+                .id,
+        };
+        let mut tag_ids = Vec::with_capacity(post.tags.len());
+        for (j, tag) in post.tags.iter().enumerate() {
+            let tag_slug = slug_of(|| format!("posts[{i}].tags[{j}]"), Some(tag), tag)?;
+            let id = match tags.get(&tag_slug) {
+                Some(id) => *id,
+                None => write::ensure_tag(c, tag, &tag_slug)?,
+            };
+            if !tag_ids.contains(&id) {
+                tag_ids.push(id);
+            }
+        }
+        let input = PostInput {
+            title: title.to_string(),
+            slug: slug.clone(),
+            body_markdown: post.body_markdown.clone(),
+            status,
+            published_at,
+            author_id,
+            custom_excerpt: post.excerpt.clone().filter(|e| !e.trim().is_empty()),
+            cover_image: post.cover_image.clone().filter(|e| !e.trim().is_empty()),
+            comments_enabled: post.comments_enabled,
+        };
+        let id = write::upsert_post_by_slug(c, &input, now)?;
+        write::set_post_tags(c, id, &tag_ids)?;
+        ids.insert(slug, id);
+        report.posts += 1;
+    }
+    Ok(ids)
+}
+
+fn import_pages(c: &mut Conn, file: &SiteFile, now: i64, report: &mut Report) -> Result<()> {
+    let mut seen = HashSet::new();
+    for (i, page) in file.pages.iter().enumerate() {
+        let title = page.title.trim();
+        if title.is_empty() {
+            return Err(at(format!("pages[{i}].title"), "a page needs a title"));
+        }
+        let slug = slug_of(|| format!("pages[{i}].slug"), page.slug.as_deref(), title)?;
+        if !seen.insert(slug.clone()) {
+            return Err(at(format!("pages[{i}].slug"), format!("{slug:?} appears twice")));
+        }
+        write::upsert_page_by_slug(c, title, &slug, &page.body_markdown, now)?;
+        report.pages += 1;
+    }
+    Ok(())
+}
+
+/// Comments are written parents first, whatever their order in the file; the
+/// file's `id`s only link replies to parents and are not kept.
+fn import_comments(c: &mut Conn, comments: &[CommentRecord], posts: &HashMap<String, i64>, report: &mut Report) -> Result<()> {
+    let mut by_file_id: HashMap<i64, usize> = HashMap::new();
+    let mut checked = Vec::with_capacity(comments.len());
+    for (i, cm) in comments.iter().enumerate() {
+        let p = |field: &str| format!("comments[{i}].{field}");
+        if let Some(id) = cm.id {
+            if by_file_id.insert(id, i).is_some() {
+                return Err(at(p("id"), format!("id {id} appears twice")));
+            }
+        }
+        let post_id = match posts.get(&cm.post) {
+            Some(id) => *id,
+            None => c
+                .query_opt("SELECT id FROM posts WHERE slug = ?", params![&cm.post])?
+                .ok_or_else(|| at(p("post"), format!("no post with slug {:?}", cm.post)))?
+                .get(0)?,
+        };
+        if !matches!(cm.status.as_str(), "pending" | "approved" | "spam") {
+            return Err(at(p("status"), format!("{:?} is not pending, approved or spam", cm.status)));
+        }
+        if cm.body.trim().is_empty() {
+            return Err(at(p("body"), "a comment needs a body"));
+        }
+        let email = if cm.author_email.trim().is_empty() {
+            String::new()
+        } else {
+            users::normalize_email(&cm.author_email).map_err(|m| at(p("author_email"), m))?
+        };
+        let created = time(|| p("created_at"), &cm.created_at)?;
+        checked.push((post_id, email, created));
+    }
+    for (i, cm) in comments.iter().enumerate() {
+        if let Some(parent) = cm.parent {
+            let Some(&j) = by_file_id.get(&parent) else {
+                return Err(at(format!("comments[{i}].parent"), format!("no comment with id {parent} in the file")));
+            };
+            if checked[j].0 != checked[i].0 {
+                return Err(at(format!("comments[{i}].parent"), "the parent comment is on another post"));
+            }
+        }
+    }
+
+    let order = parents_first(comments, &by_file_id)?;
+    let mut db_ids: Vec<Option<i64>> = vec![None; comments.len()];
+    for i in order {
+        let cm = &comments[i];
+        let (post_id, email, created) = &checked[i];
+        let parent_id = cm.parent.and_then(|p| by_file_id.get(&p)).and_then(|&j| db_ids[j]);
+        let html = markdown::render_comment(&cm.body);
+        let existing = c.query_opt(
+            "SELECT id FROM comments WHERE post_id = ? AND author_email = ? AND created_at = ?",
+            params![*post_id, email, *created],
+        )?;
+        let id = match existing {
+            Some(row) => {
+                let id: i64 = row.get(0)?;
+                c.execute(
+                    "UPDATE comments SET parent_id = ?, author_name = ?, body = ?, body_html = ?, status = ? WHERE id = ?",
+                    params![parent_id, &cm.author_name, &cm.body, html, &cm.status, id],
+                )?;
+                id
+            }
+            None => c.insert(
+                "INSERT INTO comments (post_id, parent_id, author_name, author_email, body, body_html, status, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                params![*post_id, parent_id, &cm.author_name, email, &cm.body, html, &cm.status, *created],
+            )?,
+        };
+        db_ids[i] = Some(id);
+        report.comments += 1;
+    }
+    Ok(())
+}
+
+/// Indexes of `comments` ordered so every parent comes before its replies.
+fn parents_first(comments: &[CommentRecord], by_file_id: &HashMap<i64, usize>) -> Result<Vec<usize>> {
+    let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut order = Vec::with_capacity(comments.len());
+    let mut stack = Vec::new();
+    for (i, cm) in comments.iter().enumerate() {
+        match cm.parent.and_then(|p| by_file_id.get(&p)) {
+            Some(&j) => children.entry(j).or_default().push(i),
+            None => stack.push(i),
+        }
+    }
+    stack.reverse();
+    while let Some(i) = stack.pop() {
+        order.push(i);
+        if let Some(kids) = children.remove(&i) {
+            stack.extend(kids.into_iter().rev());
+        }
+    }
+    if order.len() < comments.len() {
+        let stuck = (0..comments.len()).find(|i| !order.contains(i)).unwrap_or(0);
+        return Err(at(format!("comments[{stuck}].parent"), "replies form a loop"));
+    }
+    Ok(order)
+}

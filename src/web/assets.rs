@@ -1,0 +1,133 @@
+//! Static assets embedded in the binary, served at fingerprinted URLs
+//! (`/static/style.3f2a9c1b0d.css`) that can be cached forever.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::sync::LazyLock;
+
+use rocket::http::{ContentType, Header, Status};
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::response::{self, Responder, Response};
+use rust_embed::RustEmbed;
+
+#[derive(RustEmbed)]
+#[folder = "assets/"]
+struct Assets;
+
+/// Logical name ("style.css") → fingerprinted name ("style.<hash>.css").
+static FINGERPRINTS: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
+    Assets::iter()
+        .filter_map(|name| {
+            let file = Assets::get(&name)?;
+            Some((name.to_string(), fingerprinted(&name, &hex10(&file.metadata.sha256_hash()))))
+        })
+        .collect()
+});
+
+fn hex10(hash: &[u8]) -> String {
+    hash.iter().take(5).map(|b| format!("{b:02x}")).collect()
+}
+
+fn fingerprinted(name: &str, hash: &str) -> String {
+    match name.rsplit_once('.') {
+        Some((stem, ext)) => format!("{stem}.{hash}.{ext}"),
+        None => format!("{name}.{hash}"),
+    }
+}
+
+/// The public URL of an embedded asset; unknown names are returned unversioned.
+pub fn url(name: &str) -> String {
+    match FINGERPRINTS.get(name) {
+        Some(f) => format!("/static/{f}"),
+        None => format!("/static/{name}"),
+    }
+}
+
+/// Splits "style.<hash>.css" into ("style.css", Some(hash)).
+fn logical(requested: &str) -> (String, Option<String>) {
+    let parts: Vec<&str> = requested.rsplitn(3, '.').collect();
+    if let [ext, hash, stem] = parts[..] {
+        if hash.len() == 10 && hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return (format!("{stem}.{ext}"), Some(hash.to_string()));
+        }
+    }
+    (requested.to_string(), None)
+}
+
+/// The request's `If-None-Match`, if any.
+pub struct IfNoneMatch(pub Option<String>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for IfNoneMatch {
+    type Error = ();
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        Outcome::Success(IfNoneMatch(
+            req.headers().get_one("If-None-Match").map(str::to_string),
+        ))
+    }
+}
+
+pub struct Asset {
+    body: Option<Vec<u8>>,
+    content_type: ContentType,
+    etag: String,
+    immutable: bool,
+}
+
+impl<'r> Responder<'r, 'static> for Asset {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let cache = if self.immutable {
+            "public, max-age=31536000, immutable"
+        } else {
+            "public, max-age=0, must-revalidate"
+        };
+        let mut res = Response::build();
+        res.header(Header::new("Cache-Control", cache))
+            .header(Header::new("ETag", self.etag));
+        match self.body {
+            Some(body) => res.header(self.content_type).sized_body(body.len(), Cursor::new(body)),
+            None => res.status(Status::NotModified),
+        };
+        res.ok()
+    }
+}
+
+#[rocket::get("/static/<path..>")]
+pub fn serve(path: PathBuf, inm: IfNoneMatch) -> Option<Asset> {
+    // `PathBuf` segments already refuse `..`; the lookup is in the embedded set only.
+    let requested = path.to_str()?.replace('\\', "/");
+    let (name, hash) = logical(&requested);
+    let (name, file) = match Assets::get(&name) {
+        Some(file) => (name, file),
+        None => (requested.clone(), Assets::get(&requested)?),
+    };
+    let current = hex10(&file.metadata.sha256_hash());
+    let etag = format!("\"{current}\"");
+    let content_type = name
+        .rsplit_once('.')
+        .and_then(|(_, ext)| ContentType::from_extension(ext))
+        .unwrap_or(ContentType::Binary);
+    let fresh = inm.0.as_deref().is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    Some(Asset {
+        body: (!fresh).then(|| file.data.into_owned()),
+        content_type,
+        etag,
+        immutable: hash.as_deref() == Some(current.as_str()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_round_trip() {
+        let u = url("style.css");
+        assert!(u.starts_with("/static/style.") && u.ends_with(".css"), "{u}");
+        let (name, hash) = logical(u.trim_start_matches("/static/"));
+        assert_eq!(name, "style.css");
+        assert_eq!(hash.map(|h| h.len()), Some(10));
+        assert_eq!(logical("style.css"), ("style.css".to_string(), None));
+    }
+}

@@ -1,0 +1,12 @@
+//! The web layer shared by every domain: templates, static assets, security
+//! headers, error pages, pagination and the page context every view gets.
+
+pub mod assets;
+pub mod errors;
+pub mod headers;
+pub mod pagination;
+pub mod templates;
+pub mod view;
+
+pub use pagination::Pagination;
+pub use view::{Site, View};

@@ -1,0 +1,80 @@
+//! The Tera engine: templates embedded in the binary, each overridable by a file
+//! of the same name under `<data_dir>/templates/`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use rocket::fairing::Fairing;
+use rocket_dyn_templates::tera::{self, Tera};
+use rocket_dyn_templates::Template;
+use rust_embed::RustEmbed;
+
+#[derive(RustEmbed)]
+#[folder = "templates/"]
+struct Embedded;
+
+/// The fairing that builds the engine; `override_dir` is `<data_dir>/templates`.
+pub fn fairing(override_dir: PathBuf) -> impl Fairing {
+    Template::try_custom(move |engines| {
+        configure(&mut engines.tera, &override_dir)?;
+        Ok(())
+    })
+}
+
+/// Adds every template (embedded, then overrides from disk) in one call so
+/// `{% extends %}` resolves whatever the order, and registers our functions.
+pub fn configure(tera: &mut Tera, override_dir: &Path) -> Result<(), tera::Error> {
+    let mut all: BTreeMap<String, String> = BTreeMap::new();
+    for name in Embedded::iter().filter(|n| is_template(n)) {
+        if let Some(file) = Embedded::get(&name) {
+            all.insert(name.to_string(), String::from_utf8_lossy(&file.data).into_owned());
+        }
+    }
+    collect_overrides(override_dir, override_dir, &mut all);
+    tera.add_raw_templates(all.into_iter().collect::<Vec<_>>())?;
+    tera.register_function("asset", asset_function);
+    Ok(())
+}
+
+/// Reads `*.html`, `*.txt`, `*.xml` files below `dir`, named by their relative path.
+fn collect_overrides(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_overrides(root, &path, out);
+            continue;
+        }
+        let (Ok(rel), true) = (path.strip_prefix(root), is_template(&path.to_string_lossy())) else {
+            continue;
+        };
+        let name = rel.to_string_lossy().replace('\\', "/");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                out.insert(name, text);
+            }
+            Err(e) => log::warn!("template override {} ignored: {e}", path.display()),
+        }
+    }
+}
+
+fn is_template(name: &str) -> bool {
+    [".html", ".txt", ".xml"].iter().any(|ext| name.ends_with(ext))
+}
+
+fn asset_function(args: &HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
+    let name = args
+        .get("name")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| tera::Error::msg("asset(name=...) needs a name"))?;
+    Ok(tera::Value::String(super::assets::url(name)))
+}
+
+/// A standalone engine with the same templates, for rendering outside a request.
+pub fn engine(override_dir: &Path) -> Result<Tera, tera::Error> {
+    let mut tera = Tera::default();
+    configure(&mut tera, override_dir)?;
+    Ok(tera)
+}
