@@ -132,13 +132,7 @@ fn serve(loaded: &Loaded, no_migrate: bool) -> Result<ExitCode> {
         })
     });
     let rocket = crate::rocket(loaded, db)?.attach(announce);
-    let runtime = rocket::tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::internal("starting the runtime", e))?;
-    runtime
-        .block_on(rocket.launch())
-        .map_err(|e| Error::Config(launch_error(&e)))?;
+    rocket::execute(rocket.launch()).map_err(|e| Error::Config(launch_error(&e)))?;
     Ok(ExitCode::SUCCESS)
 }
 

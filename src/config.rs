@@ -205,7 +205,11 @@ pub fn load(explicit: Option<&Path>) -> Result<Loaded> {
     let raw: Raw = figment
         .extract()
         .map_err(|e| Error::Config(format!("invalid configuration: {}", one_line(&e))))?;
-    let secret_key_configured = figment.find_value("secret_key").is_ok();
+    // Rocket's own defaults carry an all-zero key; only a key from the file or
+    // the environment counts as configured.
+    let secret_key_configured = figment
+        .find_metadata("secret_key")
+        .is_some_and(|m| !m.name.starts_with("rocket::Config"));
     let settings = resolve(raw, figment.profile().as_str().to_string(), secret_key_configured)?;
     Ok(Loaded { settings, figment })
 }

@@ -33,6 +33,7 @@ pub fn configure(tera: &mut Tera, override_dir: &Path) -> Result<(), tera::Error
     collect_overrides(override_dir, override_dir, &mut all);
     tera.add_raw_templates(all.into_iter().collect::<Vec<_>>())?;
     tera.register_function("asset", asset_function);
+    tera.set_escape_fn(escape_html);
     Ok(())
 }
 
@@ -58,6 +59,23 @@ fn collect_overrides(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>
             Err(e) => log::warn!("template override {} ignored: {e}", path.display()),
         }
     }
+}
+
+/// HTML escaping for text and attribute values. Unlike Tera's default it leaves
+/// `/` alone, so URLs stay readable (`/` is harmless in quoted attributes).
+pub fn escape_html(input: &str) -> String {
+    let mut out = String::with_capacity(input.len() + 8);
+    for c in input.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn is_template(name: &str) -> bool {
