@@ -96,10 +96,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Serve { no_migrate } => serve(&loaded, no_migrate),
         Command::Migrate { list, check } => migrate(&loaded, list, check),
-        Command::Createsuperuser { username, email, password_stdin, no_input } => {
-            createsuperuser(&loaded, username, email, password_stdin, no_input)
-        }
-        Command::Changepassword { username, password_stdin } => changepassword(&loaded, &username, password_stdin),
+        Command::Createsuperuser {
+            username,
+            email,
+            password_stdin,
+            no_input,
+        } => createsuperuser(&loaded, username, email, password_stdin, no_input),
+        Command::Changepassword {
+            username,
+            password_stdin,
+        } => changepassword(&loaded, &username, password_stdin),
         Command::Import { file } => import(&loaded, &file),
         Command::Export { file } => export(&loaded, file.as_deref()),
         Command::Backup { file } => backup(&loaded, &file),
@@ -121,7 +127,11 @@ fn serve(loaded: &Loaded, no_migrate: bool) -> Result<ExitCode> {
         format!("No administrator yet. Create one with:\n  carnet{config} createsuperuser")
     });
     let announce = rocket::fairing::AdHoc::on_liftoff("Announce the URL", move |r| {
-        let url = format!("http://{}:{}", display_host(&r.config().address.to_string()), r.config().port);
+        let url = format!(
+            "http://{}:{}",
+            display_host(&r.config().address.to_string()),
+            r.config().port
+        );
         let hint = hint.clone();
         Box::pin(async move {
             println!("Carnet is running at {url}");
@@ -146,7 +156,9 @@ fn display_host(address: &str) -> String {
 
 fn launch_error(e: &rocket::Error) -> String {
     match e.kind() {
-        rocket::error::ErrorKind::Bind(err) => format!("cannot listen on the configured address: {err}"),
+        rocket::error::ErrorKind::Bind(err) => {
+            format!("cannot listen on the configured address: {err}")
+        }
         rocket::error::ErrorKind::Config(err) => format!("invalid configuration: {err}"),
         other => format!("cannot start the server: {other}"),
     }
@@ -200,8 +212,17 @@ fn prompt(label: &str) -> Result<String> {
 }
 
 /// A new password from stdin, the environment, or a hidden prompt asked twice.
-fn new_password(username: &str, from_stdin: bool, env: Option<&str>, interactive: bool) -> Result<String> {
-    let check = |pw: String| password::validate(&pw, username).map(|_| pw).map_err(Error::invalid);
+fn new_password(
+    username: &str,
+    from_stdin: bool,
+    env: Option<&str>,
+    interactive: bool,
+) -> Result<String> {
+    let check = |pw: String| {
+        password::validate(&pw, username)
+            .map(|_| pw)
+            .map_err(Error::invalid)
+    };
     if from_stdin {
         return check(read_stdin_line()?);
     }
@@ -243,20 +264,33 @@ fn createsuperuser(
         match given {
             Some(v) => Ok(v),
             None if interactive => prompt(label),
-            None => Err(Error::invalid(format!("--{} is required with --no-input", label.to_lowercase()))),
+            None => Err(Error::invalid(format!(
+                "--{} is required with --no-input",
+                label.to_lowercase()
+            ))),
         }
     };
-    let username = users::normalize_username(&ask(username, "Username")?).map_err(Error::invalid)?;
+    let username =
+        users::normalize_username(&ask(username, "Username")?).map_err(Error::invalid)?;
     let email = users::normalize_email(&ask(email, "Email")?).map_err(Error::invalid)?;
     let db = crate::open_db(loaded, false)?;
     let mut conn = db.conn()?;
     if users::store::by_username(&mut conn, &username)?.is_some() {
-        return Err(Error::invalid(format!("a user named {username:?} already exists")));
+        return Err(Error::invalid(format!(
+            "a user named {username:?} already exists"
+        )));
     }
     if users::store::by_email(&mut conn, &email)?.is_some() {
-        return Err(Error::invalid(format!("the address {email} is already used")));
+        return Err(Error::invalid(format!(
+            "the address {email} is already used"
+        )));
     }
-    let pw = new_password(&username, password_stdin, Some("CARNET_SUPERUSER_PASSWORD"), interactive && !password_stdin)?;
+    let pw = new_password(
+        &username,
+        password_stdin,
+        Some("CARNET_SUPERUSER_PASSWORD"),
+        interactive && !password_stdin,
+    )?;
     let hash = password::hash(&pw)?;
     users::store::create(
         &mut conn,
@@ -281,7 +315,10 @@ fn changepassword(loaded: &Loaded, username: &str, password_stdin: bool) -> Resu
     let interactive = std::io::stdin().is_terminal();
     let pw = new_password(&user.username, password_stdin, None, interactive)?;
     users::store::set_password(&mut conn, user.id, &password::hash(&pw)?)?;
-    println!("Password changed for {}; their sessions have ended.", user.username);
+    println!(
+        "Password changed for {}; their sessions have ended.",
+        user.username
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -299,7 +336,10 @@ fn import(loaded: &Loaded, file: &Path) -> Result<ExitCode> {
     let db = crate::open_db(loaded, false)?;
     let started = std::time::Instant::now();
     let report = transfer::import(&mut db.conn()?, &site)?;
-    println!("Imported {report} in {:.2} s.", started.elapsed().as_secs_f64());
+    println!(
+        "Imported {report} in {:.2} s.",
+        started.elapsed().as_secs_f64()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -323,7 +363,10 @@ fn export(loaded: &Loaded, file: Option<&Path>) -> Result<ExitCode> {
 
 /// Writes a file through a temporary file renamed into place.
 fn write_atomically(path: &Path, contents: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let fail = |e: std::io::Error| Error::invalid(format!("cannot write {}: {e}", path.display()));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
     tmp.write_all(contents).map_err(fail)?;
@@ -345,13 +388,19 @@ fn check(loaded: &Loaded, deploy: bool) -> Result<ExitCode> {
         problems.push(e.to_string());
     }
     if let Err(e) = loaded.figment.extract::<rocket::Config>() {
-        problems.push(format!("invalid Rocket setting: {}", one_line(&e.to_string())));
+        problems.push(format!(
+            "invalid Rocket setting: {}",
+            one_line(&e.to_string())
+        ));
     }
     if deploy {
         problems.extend(deploy_problems(s));
     }
     if problems.is_empty() {
-        println!("No problems found{}.", if deploy { " for deployment" } else { "" });
+        println!(
+            "No problems found{}.",
+            if deploy { " for deployment" } else { "" }
+        );
         return Ok(ExitCode::SUCCESS);
     }
     for p in &problems {
@@ -369,7 +418,9 @@ fn deploy_problems(s: &config::Settings) -> Vec<String> {
         out.push(format!("site_url {} is not https: cookies travel in clear and links in mails and feeds are insecure", s.site_url));
     }
     if s.site_url.contains("://127.0.0.1") || s.site_url.contains("://localhost") {
-        out.push("site_url points at this machine: set it to the public address of the blog".into());
+        out.push(
+            "site_url points at this machine: set it to the public address of the blog".into(),
+        );
     }
     if s.smtp_username.is_some() && s.smtp_security == SmtpSecurity::None {
         out.push("SMTP credentials are configured with smtp_security = \"none\": they would be sent in clear".into());
@@ -377,7 +428,10 @@ fn deploy_problems(s: &config::Settings) -> Vec<String> {
     if s.mail_transport == MailTransport::Log {
         out.push("mail_transport is \"log\": confirmation and password-reset mails only reach the outbox folder".into());
     } else if s.mail_from.contains("@localhost") {
-        out.push(format!("mail_from {:?} is not a deliverable address", s.mail_from));
+        out.push(format!(
+            "mail_from {:?} is not a deliverable address",
+            s.mail_from
+        ));
     }
     // Listening on loopback only makes sense behind a proxy on the same machine,
     // and then every client would share the proxy's address without ip_header.

@@ -184,12 +184,17 @@ fn profile() -> Profile {
 
 /// Builds the figment: Rocket's defaults, ours, the TOML file, then the environment.
 fn figment(path: Option<&Path>) -> Figment {
-    let mut figment = Figment::from(rocket::Config::default()).merge(Serialized::defaults(Raw::default()));
+    let mut figment =
+        Figment::from(rocket::Config::default()).merge(Serialized::defaults(Raw::default()));
     if let Some(path) = path {
         figment = figment.merge(Toml::file_exact(path).nested());
     }
     figment
-        .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE", "CONFIG"]).global())
+        .merge(
+            Env::prefixed("ROCKET_")
+                .ignore(&["PROFILE", "CONFIG"])
+                .global(),
+        )
         .merge(
             Env::prefixed("CARNET_")
                 .ignore(&["PROFILE", "CONFIG", "SUPERUSER_PASSWORD"])
@@ -210,7 +215,11 @@ pub fn load(explicit: Option<&Path>) -> Result<Loaded> {
     let secret_key_configured = figment
         .find_metadata("secret_key")
         .is_some_and(|m| !m.name.starts_with("rocket::Config"));
-    let settings = resolve(raw, figment.profile().as_str().to_string(), secret_key_configured)?;
+    let settings = resolve(
+        raw,
+        figment.profile().as_str().to_string(),
+        secret_key_configured,
+    )?;
     Ok(Loaded { settings, figment })
 }
 
@@ -234,7 +243,9 @@ fn resolve(raw: Raw, profile: String, secret_key_configured: bool) -> Result<Set
         )));
     }
     if raw.posts_per_page == 0 || raw.posts_per_page > 100 {
-        return Err(Error::Config("posts_per_page must be between 1 and 100".into()));
+        return Err(Error::Config(
+            "posts_per_page must be between 1 and 100".into(),
+        ));
     }
     Ok(Settings {
         profile,
@@ -308,7 +319,12 @@ impl Loaded {
         }
         let upload = format!("{}B", s.max_upload_bytes + 64 * 1024);
         figment = figment
-            .merge(("ip_header", s.ip_header.clone().map_or(IpHeader::Off(false), IpHeader::Header)))
+            .merge((
+                "ip_header",
+                s.ip_header
+                    .clone()
+                    .map_or(IpHeader::Off(false), IpHeader::Header),
+            ))
             .join(("template_dir", s.templates_dir()))
             .merge(("limits.data-form", upload.clone()))
             .merge(("limits.file", upload));
@@ -325,7 +341,10 @@ pub fn secret_key_from_file(data_dir: &Path) -> Result<String> {
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => {
-            return Err(Error::Config(format!("cannot read {}: {e}", path.display())));
+            return Err(Error::Config(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )));
         }
     }
     let mut bytes = [0u8; 64];

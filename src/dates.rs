@@ -19,7 +19,9 @@ pub fn rfc3339(ts: i64) -> String {
 /// "24 November 2026".
 pub fn display(ts: i64) -> String {
     at(ts)
-        .format(format_description!("[day padding:none] [month repr:long] [year]"))
+        .format(format_description!(
+            "[day padding:none] [month repr:long] [year]"
+        ))
         .unwrap_or_default()
 }
 
@@ -30,15 +32,30 @@ pub fn year_month_day(ts: i64) -> (i32, u8, u8) {
 
 pub fn month_name(month: u8) -> &'static str {
     const NAMES: [&str; 12] = [
-        "January", "February", "March", "April", "May", "June", "July", "August", "September",
-        "October", "November", "December",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
     ];
-    NAMES.get(usize::from(month.saturating_sub(1))).copied().unwrap_or("")
+    NAMES
+        .get(usize::from(month.saturating_sub(1)))
+        .copied()
+        .unwrap_or("")
 }
 
 /// Parses an RFC 3339 timestamp (`2026-11-24T10:00:00Z`).
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    OffsetDateTime::parse(s, &Rfc3339).ok().map(|d| d.unix_timestamp())
+    OffsetDateTime::parse(s, &Rfc3339)
+        .ok()
+        .map(|d| d.unix_timestamp())
 }
 
 /// Parses the editor's `YYYY-MM-DDTHH:MM` (UTC), seconds optional.

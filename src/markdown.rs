@@ -41,11 +41,12 @@ pub fn render_post(markdown: &str) -> Rendered {
 
 /// Renders a comment: basic formatting and links only; raw HTML is shown as text.
 pub fn render_comment(markdown: &str) -> String {
-    let parser = Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH).map(|event| match event {
-        // Raw HTML in a comment is displayed, not interpreted.
-        Event::Html(s) | Event::InlineHtml(s) => Event::Text(s),
-        other => other,
-    });
+    let parser =
+        Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH).map(|event| match event {
+            // Raw HTML in a comment is displayed, not interpreted.
+            Event::Html(s) | Event::InlineHtml(s) => Event::Text(s),
+            other => other,
+        });
     let mut raw = String::new();
     html::push_html(&mut raw, parser);
     COMMENT_SANITIZER.clean(&raw).to_string()
@@ -62,7 +63,8 @@ static POST_SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .attribute_filter(|element, attribute, value| match (element, attribute) {
             ("code", "class") => value.starts_with("language-").then(|| value.into()),
             ("div", "class") => (value == "footnote-definition").then(|| value.into()),
-            ("sup", "class") => (value == "footnote-definition-label" || value == "footnote-reference")
+            ("sup", "class") => (value == "footnote-definition-label"
+                || value == "footnote-reference")
                 .then(|| value.into()),
             ("div", "id") => is_anchor(value).then(|| value.into()),
             ("input", "type") => (value == "checkbox").then(|| value.into()),
@@ -74,7 +76,18 @@ static POST_SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 
 static COMMENT_SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let tags: HashSet<&str> = [
-        "a", "p", "br", "em", "strong", "del", "code", "pre", "blockquote", "ul", "ol", "li",
+        "a",
+        "p",
+        "br",
+        "em",
+        "strong",
+        "del",
+        "code",
+        "pre",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
     ]
     .into_iter()
     .collect();
@@ -89,7 +102,9 @@ static COMMENT_SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(||
 fn is_anchor(value: &str) -> bool {
     !value.is_empty()
         && value.len() <= 64
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// The readable text of a Markdown document (no markup, code blocks skipped).
@@ -119,7 +134,10 @@ pub fn excerpt(text: &str, max: usize) -> String {
         Some(i) if i > max / 2 => &cut[..i],
         _ => &cut,
     };
-    format!("{}…", cut.trim_end_matches(|c: char| c.is_ascii_punctuation() || c == ' '))
+    format!(
+        "{}…",
+        cut.trim_end_matches(|c: char| c.is_ascii_punctuation() || c == ' ')
+    )
 }
 
 pub fn reading_minutes(text: &str) -> i64 {
@@ -133,7 +151,9 @@ mod tests {
 
     #[test]
     fn scripts_and_handlers_are_removed_from_posts() {
-        let r = render_post("Hi <script>alert(1)</script><img src=x onerror=alert(1)> [a](javascript:alert(1))");
+        let r = render_post(
+            "Hi <script>alert(1)</script><img src=x onerror=alert(1)> [a](javascript:alert(1))",
+        );
         assert!(!r.html.contains("<script"), "{}", r.html);
         assert!(!r.html.contains("onerror"), "{}", r.html);
         assert!(!r.html.contains("javascript:"), "{}", r.html);
@@ -144,9 +164,17 @@ mod tests {
         let md = "| a | b |\n|---|---|\n| 1 | 2 |\n\n```rust\nfn main() {}\n```\n\nText[^n].\n\n[^n]: Note.\n\n![cat](/media/cat.png)\n\n~~gone~~";
         let r = render_post(md);
         assert!(r.html.contains("<table>"), "{}", r.html);
-        assert!(r.html.contains(r#"<code class="language-rust">"#), "{}", r.html);
+        assert!(
+            r.html.contains(r#"<code class="language-rust">"#),
+            "{}",
+            r.html
+        );
         assert!(r.html.contains("footnote-definition"), "{}", r.html);
-        assert!(r.html.contains(r#"<img src="/media/cat.png" alt="cat">"#), "{}", r.html);
+        assert!(
+            r.html.contains(r#"<img src="/media/cat.png" alt="cat">"#),
+            "{}",
+            r.html
+        );
         assert!(r.html.contains("<del>gone</del>"), "{}", r.html);
     }
 
@@ -166,6 +194,9 @@ mod tests {
         assert!(e.ends_with('…') && e.chars().count() <= 21, "{e}");
         assert_eq!(reading_minutes(text.trim()), 2);
         assert_eq!(reading_minutes(""), 1);
-        assert_eq!(plain_text("# Title\n\nSome *text*.\n\n```\ncode\n```"), "Title Some text.");
+        assert_eq!(
+            plain_text("# Title\n\nSome *text*.\n\n```\ncode\n```"),
+            "Title Some text."
+        );
     }
 }

@@ -23,7 +23,10 @@ fn home_lists_published_posts_with_author_tags_and_comment_counts() {
     assert!(body.contains("href=\"/tags/gardening\""));
     // Four approved comments on the spring post; spam and pending ones not counted.
     assert!(body.contains("4 comments"), "{body}");
-    assert!(body.contains("Plant tomatoes after the last frost"), "excerpt shown");
+    assert!(
+        body.contains("Plant tomatoes after the last frost"),
+        "excerpt shown"
+    );
 }
 
 #[test]
@@ -43,12 +46,17 @@ fn post_page_shows_sanitized_body_and_threaded_approved_comments() {
     let parent = body.find("Great tips!").unwrap();
     let reply = body.find("Thanks <strong>Dana</strong>!").unwrap();
     let parent_close = body[parent..].find("</article>").unwrap() + parent;
-    assert!(reply > parent && reply < parent_close, "reply nested in its parent");
+    assert!(
+        reply > parent && reply < parent_close,
+        "reply nested in its parent"
+    );
     // A reply listed before its parent in the import still nests under it.
     let frank = body.find("When is the last frost?").unwrap();
     let eve = body.find("Reply before its parent in the file.").unwrap();
     assert!(eve > frank && eve < body[frank..].find("</article>").unwrap() + frank);
-    assert!(body.contains(r#"<link rel="canonical" href="https://blog.example.com/posts/spring-planting">"#));
+    assert!(body.contains(
+        r#"<link rel="canonical" href="https://blog.example.com/posts/spring-planting">"#
+    ));
     assert!(body.contains(r#"property="og:type" content="article""#));
 }
 
@@ -71,7 +79,10 @@ fn drafts_and_scheduled_posts_are_404_and_a_scheduled_post_appears_on_time() {
     assert_eq!(get(&client, "/posts/no-such-post").0, 404);
     // Schedule the future post two seconds from now: it appears without a restart.
     let soon = carnet::dates::now() + 2;
-    app.sql("UPDATE posts SET published_at = ? WHERE slug = 'future-post'", params![soon]);
+    app.sql(
+        "UPDATE posts SET published_at = ? WHERE slug = 'future-post'",
+        params![soon],
+    );
     assert_eq!(get(&client, "/posts/future-post").0, 404);
     std::thread::sleep(std::time::Duration::from_millis(3100));
     assert_eq!(get(&client, "/posts/future-post").0, 200);
@@ -86,7 +97,10 @@ fn tags_authors_archive_and_pages() {
     let (status, body) = get(&client, "/tags");
     assert_eq!(status, 200);
     assert!(body.contains("Gardening") && body.contains("Rust"));
-    assert!(!body.contains("Unused"), "tags without public posts are not in the cloud");
+    assert!(
+        !body.contains("Unused"),
+        "tags without public posts are not in the cloud"
+    );
 
     let (status, body) = get(&client, "/tags/rust");
     assert_eq!(status, 200);
@@ -99,7 +113,11 @@ fn tags_authors_archive_and_pages() {
     assert!(body.contains("Alice Martin") && body.contains("Writes about gardens."));
     assert!(body.contains("Spring planting") && !body.contains("Borrowing in Rust"));
     assert_eq!(get(&client, "/authors/bob").0, 200);
-    assert_eq!(get(&client, "/authors/carol").0, 404, "members have no public page");
+    assert_eq!(
+        get(&client, "/authors/carol").0,
+        404,
+        "members have no public page"
+    );
     assert_eq!(get(&client, "/authors/nobody").0, 404);
 
     let (status, body) = get(&client, "/archive");
@@ -111,7 +129,10 @@ fn tags_authors_archive_and_pages() {
     let (status, body) = get(&client, "/pages/about");
     assert_eq!(status, 200);
     assert!(body.contains("<em>gardens</em>"));
-    assert!(get(&client, "/").1.contains(r#"href="/pages/about""#), "pages in the navigation");
+    assert!(
+        get(&client, "/").1.contains(r#"href="/pages/about""#),
+        "pages in the navigation"
+    );
     assert_eq!(get(&client, "/pages/missing").0, 404);
 }
 
@@ -126,7 +147,10 @@ fn pagination_is_ten_per_page_and_404_past_the_end() {
             i + 1
         ));
     }
-    let json = format!(r#"{{"format": "carnet", "version": 1, "posts": [{}]}}"#, posts.join(","));
+    let json = format!(
+        r#"{{"format": "carnet", "version": 1, "posts": [{}]}}"#,
+        posts.join(",")
+    );
     app.import(&json).unwrap();
     let client = app.client();
     // 25 public posts: pages 1..=3.
@@ -160,19 +184,44 @@ fn empty_blog_has_a_home_page() {
 fn every_page_is_accessible_and_carries_security_headers() {
     let app = TestApp::with_fixture();
     let client = app.client();
-    for uri in ["/", "/posts/spring-planting", "/tags", "/tags/rust", "/authors/alice", "/archive", "/pages/about", "/nowhere"] {
+    for uri in [
+        "/",
+        "/posts/spring-planting",
+        "/tags",
+        "/tags/rust",
+        "/authors/alice",
+        "/archive",
+        "/pages/about",
+        "/nowhere",
+    ] {
         let res = client.get(uri).dispatch();
         let h = res.headers();
-        let csp = h.get_one("Content-Security-Policy").unwrap_or_default().to_string();
-        assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{uri}: {csp}");
-        assert_eq!(h.get_one("X-Content-Type-Options"), Some("nosniff"), "{uri}");
+        let csp = h
+            .get_one("Content-Security-Policy")
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+            "{uri}: {csp}"
+        );
+        assert_eq!(
+            h.get_one("X-Content-Type-Options"),
+            Some("nosniff"),
+            "{uri}"
+        );
         assert!(h.get_one("Referrer-Policy").is_some(), "{uri}");
         let body = res.into_string().unwrap();
         assert!(body.contains("<html lang=\"en\">"), "{uri}");
         assert!(body.contains("name=\"viewport\""), "{uri}");
-        assert!(body.contains("<link rel=\"stylesheet\" href=\"/static/style."), "{uri}");
+        assert!(
+            body.contains("<link rel=\"stylesheet\" href=\"/static/style."),
+            "{uri}"
+        );
         for img in body.split("<img").skip(1) {
-            assert!(img.split('>').next().unwrap().contains("alt="), "{uri}: image without alt");
+            assert!(
+                img.split('>').next().unwrap().contains("alt="),
+                "{uri}: image without alt"
+            );
         }
     }
 }
@@ -195,18 +244,37 @@ fn static_assets_are_fingerprinted_and_cached_forever() {
     let url = carnet::web::assets::url("style.css");
     let res = client.get(url.clone()).dispatch();
     assert_eq!(res.status(), Status::Ok);
-    assert_eq!(res.headers().get_one("Cache-Control"), Some("public, max-age=31536000, immutable"));
+    assert_eq!(
+        res.headers().get_one("Cache-Control"),
+        Some("public, max-age=31536000, immutable")
+    );
     assert_eq!(res.content_type(), Some(rocket::http::ContentType::CSS));
     let etag = res.headers().get_one("ETag").unwrap().to_string();
-    let res = client.get(url).header(Header::new("If-None-Match", etag)).dispatch();
+    let res = client
+        .get(url)
+        .header(Header::new("If-None-Match", etag))
+        .dispatch();
     assert_eq!(res.status(), Status::NotModified);
     // The unversioned name works but must be revalidated.
     let res = client.get("/static/style.css").dispatch();
     assert_eq!(res.status(), Status::Ok);
-    assert!(res.headers().get_one("Cache-Control").unwrap().contains("max-age=0"));
-    assert_eq!(client.get("/static/../Cargo.toml").dispatch().status(), Status::NotFound);
-    assert_eq!(client.get("/static/%2e%2e/Cargo.toml").dispatch().status(), Status::NotFound);
-    assert_eq!(client.get("/static/nope.css").dispatch().status(), Status::NotFound);
+    assert!(res
+        .headers()
+        .get_one("Cache-Control")
+        .unwrap()
+        .contains("max-age=0"));
+    assert_eq!(
+        client.get("/static/../Cargo.toml").dispatch().status(),
+        Status::NotFound
+    );
+    assert_eq!(
+        client.get("/static/%2e%2e/Cargo.toml").dispatch().status(),
+        Status::NotFound
+    );
+    assert_eq!(
+        client.get("/static/nope.css").dispatch().status(),
+        Status::NotFound
+    );
 }
 
 #[test]

@@ -17,7 +17,13 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// A page of public posts in `scope`, and its pager (404 past the end).
-async fn post_page(db: &Db, site: &Site<'_>, scope: Scope, page: Option<&str>, path: &str) -> Result<(Vec<super::PostSummary>, Pagination)> {
+async fn post_page(
+    db: &Db,
+    site: &Site<'_>,
+    scope: Scope,
+    page: Option<&str>,
+    path: &str,
+) -> Result<(Vec<super::PostSummary>, Pagination)> {
     let page = pagination::requested(page)?;
     let per_page = site.settings.posts_per_page;
     let path = path.to_string();
@@ -25,7 +31,8 @@ async fn post_page(db: &Db, site: &Site<'_>, scope: Scope, page: Option<&str>, p
         let now = dates::now();
         let total = store::count_public(c, scope, now)?;
         let pager = Pagination::new(page, per_page, total, &path)?;
-        let posts = store::list_public(c, scope, now, per_page, pagination::offset(page, per_page))?;
+        let posts =
+            store::list_public(c, scope, now, per_page, pagination::offset(page, per_page))?;
         Ok((posts, pager))
     })
     .await
@@ -52,7 +59,10 @@ async fn post(db: &State<Db>, site: Site<'_>, slug: &str) -> Result<Template> {
             Ok((post, comments))
         })
         .await?;
-    let og_image = post.cover_url.as_ref().map(|u| format!("{}{u}", site.settings.site_url));
+    let og_image = post
+        .cover_url
+        .as_ref()
+        .map(|u| format!("{}{u}", site.settings.site_url));
     Ok(View::new("blog/post.html")
         .title(post.title.clone())
         .with("meta_description", &post.excerpt)
@@ -70,7 +80,12 @@ async fn tags(db: &State<Db>, site: Site<'_>, page: Option<&str>) -> Result<Temp
     let per_page = site.settings.posts_per_page;
     let (tags, pager) = db
         .run(move |c| {
-            let (tags, total) = store::tag_cloud(c, dates::now(), per_page, pagination::offset(page, per_page))?;
+            let (tags, total) = store::tag_cloud(
+                c,
+                dates::now(),
+                per_page,
+                pagination::offset(page, per_page),
+            )?;
             Ok((tags, Pagination::new(page, per_page, total, "/tags")?))
         })
         .await?;
@@ -123,7 +138,12 @@ struct AuthorView {
 }
 
 #[get("/authors/<username>?<page>")]
-async fn author(db: &State<Db>, site: Site<'_>, username: &str, page: Option<&str>) -> Result<Template> {
+async fn author(
+    db: &State<Db>,
+    site: Site<'_>,
+    username: &str,
+    page: Option<&str>,
+) -> Result<Template> {
     let key = username.to_string();
     let (user, count) = db
         .run(move |c| {
@@ -182,7 +202,10 @@ fn group_archive(posts: Vec<(String, String, i64)>) -> Vec<ArchiveYear> {
     for (title, slug, ts) in posts {
         let (year, month, day) = dates::year_month_day(ts);
         if years.last().is_none_or(|y| y.year != year) {
-            years.push(ArchiveYear { year, months: Vec::new() });
+            years.push(ArchiveYear {
+                year,
+                months: Vec::new(),
+            });
         }
         let Some(y) = years.last_mut() else { continue };
         if y.months.last().is_none_or(|m| m.number != month) {
@@ -213,7 +236,10 @@ async fn archive(db: &State<Db>, site: Site<'_>, page: Option<&str>) -> Result<T
             let now = dates::now();
             let total = store::count_public(c, Scope::All, now)?;
             let pager = Pagination::new(page, per_page, total, "/archive")?;
-            Ok((store::archive(c, now, per_page, pagination::offset(page, per_page))?, pager))
+            Ok((
+                store::archive(c, now, per_page, pagination::offset(page, per_page))?,
+                pager,
+            ))
         })
         .await?;
     Ok(View::new("blog/archive.html")

@@ -67,11 +67,20 @@ fn summary(r: &Row) -> Result<PostSummary> {
 
 pub fn count_public(c: &mut Conn, scope: Scope, now: i64) -> Result<i64> {
     let (filter, params) = scope_sql(scope, now);
-    c.query_scalar(&format!("SELECT COUNT(*) FROM posts p WHERE {filter}"), &params)
+    c.query_scalar(
+        &format!("SELECT COUNT(*) FROM posts p WHERE {filter}"),
+        &params,
+    )
 }
 
 /// One page of public posts, newest first, with authors, tags and comment counts.
-pub fn list_public(c: &mut Conn, scope: Scope, now: i64, limit: u32, offset: i64) -> Result<Vec<PostSummary>> {
+pub fn list_public(
+    c: &mut Conn,
+    scope: Scope,
+    now: i64,
+    limit: u32,
+    offset: i64,
+) -> Result<Vec<PostSummary>> {
     let (filter, mut params) = scope_sql(scope, now);
     params.push(limit.into());
     params.push(offset.into());
@@ -79,7 +88,11 @@ pub fn list_public(c: &mut Conn, scope: Scope, now: i64, limit: u32, offset: i64
         "SELECT {SUMMARY_COLUMNS} FROM posts p JOIN users u ON u.id = p.author_id \
          WHERE {filter} ORDER BY p.published_at DESC, p.id DESC LIMIT ? OFFSET ?"
     );
-    let mut posts = c.query(&sql, &params)?.iter().map(summary).collect::<Result<Vec<_>>>()?;
+    let mut posts = c
+        .query(&sql, &params)?
+        .iter()
+        .map(summary)
+        .collect::<Result<Vec<_>>>()?;
     attach_tags(c, &mut posts)?;
     Ok(posts)
 }
@@ -140,7 +153,8 @@ pub fn tag_cloud(c: &mut Conn, now: i64, limit: u32, offset: i64) -> Result<(Vec
          JOIN post_tags pt ON pt.tag_id = t.id JOIN posts p ON p.id = pt.post_id \
          WHERE {PUBLIC} GROUP BY t.id, t.name, t.slug"
     );
-    let total: i64 = c.query_scalar(&format!("SELECT COUNT(*) FROM ({counted}) x"), params![now])?;
+    let total: i64 =
+        c.query_scalar(&format!("SELECT COUNT(*) FROM ({counted}) x"), params![now])?;
     let max: i64 = c
         .query_scalar::<Option<i64>>(&format!("SELECT MAX(n) FROM ({counted}) x"), params![now])?
         .unwrap_or(1)
@@ -167,7 +181,12 @@ pub fn tag_cloud(c: &mut Conn, now: i64, limit: u32, offset: i64) -> Result<(Vec
 }
 
 /// One archive entry: (title, slug, published_at).
-pub fn archive(c: &mut Conn, now: i64, limit: u32, offset: i64) -> Result<Vec<(String, String, i64)>> {
+pub fn archive(
+    c: &mut Conn,
+    now: i64,
+    limit: u32,
+    offset: i64,
+) -> Result<Vec<(String, String, i64)>> {
     let sql = format!(
         "SELECT p.title, p.slug, p.published_at FROM posts p WHERE {PUBLIC} \
          ORDER BY p.published_at DESC, p.id DESC LIMIT ? OFFSET ?"

@@ -56,7 +56,10 @@ pub fn ensure_tag(c: &mut Conn, name: &str, slug: &str) -> Result<i64> {
     if let Some(row) = c.query_opt("SELECT id FROM tags WHERE slug = ?", params![slug])? {
         return row.get(0);
     }
-    c.insert("INSERT INTO tags (name, slug) VALUES (?, ?)", params![name, slug])
+    c.insert(
+        "INSERT INTO tags (name, slug) VALUES (?, ?)",
+        params![name, slug],
+    )
 }
 
 /// Replaces the tags of a post.
@@ -72,7 +75,13 @@ pub fn set_post_tags(c: &mut Conn, post_id: i64, tag_ids: &[i64]) -> Result<()> 
 }
 
 /// Creates the page, or updates the one with the same slug; returns its id.
-pub fn upsert_page_by_slug(c: &mut Conn, title: &str, slug: &str, body_markdown: &str, now: i64) -> Result<i64> {
+pub fn upsert_page_by_slug(
+    c: &mut Conn,
+    title: &str,
+    slug: &str,
+    body_markdown: &str,
+    now: i64,
+) -> Result<i64> {
     let html = markdown::render_post(body_markdown).html;
     let existing: Option<i64> = c
         .query_opt("SELECT id FROM pages WHERE slug = ?", params![slug])?

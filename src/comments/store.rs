@@ -26,7 +26,9 @@ pub fn approved_tree(c: &mut Conn, post_id: i64) -> Result<Vec<CommentNode>> {
             r.get::<Option<i64>>(1)?,
             CommentNode {
                 id: r.get(0)?,
-                author_name: name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "Anonymous".into()),
+                author_name: name
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or_else(|| "Anonymous".into()),
                 body_html: r.get(3)?,
                 created_at: dates::rfc3339(created),
                 created_display: dates::display(created),
@@ -97,10 +99,16 @@ mod tests {
         ];
         let tree = build_tree(flat);
         assert_eq!(tree.iter().map(|n| n.id).collect::<Vec<_>>(), vec![1, 7]);
-        assert_eq!(tree[0].replies.iter().map(|n| n.id).collect::<Vec<_>>(), vec![2, 8]);
+        assert_eq!(
+            tree[0].replies.iter().map(|n| n.id).collect::<Vec<_>>(),
+            vec![2, 8]
+        );
         let level3 = &tree[0].replies[0].replies[0];
         assert_eq!(level3.id, 3);
         // 4 is at the deepest level (depth 3); 5 and 6 are shown beside it.
-        assert_eq!(level3.replies.iter().map(|n| n.id).collect::<Vec<_>>(), vec![4, 5, 6]);
+        assert_eq!(
+            level3.replies.iter().map(|n| n.id).collect::<Vec<_>>(),
+            vec![4, 5, 6]
+        );
     }
 }

@@ -21,7 +21,10 @@ fn runner(conn: &Conn) -> refinery::Runner {
     let runner = match conn {
         Conn::Sqlite(_) => sqlite_tree::migrations::runner(),
     };
-    runner.set_grouped(true).set_abort_divergent(true).set_abort_missing(true)
+    runner
+        .set_grouped(true)
+        .set_abort_divergent(true)
+        .set_abort_missing(true)
 }
 
 fn migration_error(e: refinery::Error) -> Error {

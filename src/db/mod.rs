@@ -37,11 +37,17 @@ impl Location {
     pub fn parse(url: &str) -> Result<Location> {
         if let Some(path) = url.strip_prefix("sqlite://") {
             if path.is_empty() {
-                return Err(Error::Config("database_url sqlite:// needs a file path".into()));
+                return Err(Error::Config(
+                    "database_url sqlite:// needs a file path".into(),
+                ));
             }
             return Ok(Location::SqliteFile(PathBuf::from(path)));
         }
-        for (scheme, feature) in [("postgres", "postgres"), ("postgresql", "postgres"), ("mysql", "mysql")] {
+        for (scheme, feature) in [
+            ("postgres", "postgres"),
+            ("postgresql", "postgres"),
+            ("mysql", "mysql"),
+        ] {
             if url.starts_with(&format!("{scheme}://")) {
                 return Err(Error::Config(format!(
                     "database_url uses {scheme}:// but this binary was built without the `{feature}` feature (cargo build --release --features {feature})"

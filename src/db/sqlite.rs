@@ -16,7 +16,10 @@ pub type Conn = r2d2::PooledConnection<SqliteConnectionManager>;
 pub fn pool(path: &Path) -> Result<Pool> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
-            Error::Config(format!("cannot create database folder {}: {e}", dir.display()))
+            Error::Config(format!(
+                "cannot create database folder {}: {e}",
+                dir.display()
+            ))
         })?;
     }
     let manager = SqliteConnectionManager::file(path).with_init(|c| {
@@ -54,7 +57,9 @@ fn value(v: ValueRef<'_>) -> Value {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(i) => Value::Int(i),
         ValueRef::Real(f) => Value::Real(f),
-        ValueRef::Text(t) | ValueRef::Blob(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Text(t) | ValueRef::Blob(t) => {
+            Value::Text(String::from_utf8_lossy(t).into_owned())
+        }
     }
 }
 

@@ -31,7 +31,12 @@ pub fn export(c: &mut Conn) -> Result<SiteFile> {
     let tags = c
         .query("SELECT name, slug FROM tags ORDER BY slug", params![])?
         .iter()
-        .map(|r| Ok(TagRecord { name: r.get(0)?, slug: Some(r.get(1)?) }))
+        .map(|r| {
+            Ok(TagRecord {
+                name: r.get(0)?,
+                slug: Some(r.get(1)?),
+            })
+        })
         .collect::<Result<Vec<_>>>()?;
 
     let mut post_tags: HashMap<i64, Vec<String>> = HashMap::new();
@@ -67,9 +72,18 @@ pub fn export(c: &mut Conn) -> Result<SiteFile> {
         .collect::<Result<Vec<_>>>()?;
 
     let pages = c
-        .query("SELECT title, slug, body_markdown FROM pages ORDER BY id", params![])?
+        .query(
+            "SELECT title, slug, body_markdown FROM pages ORDER BY id",
+            params![],
+        )?
         .iter()
-        .map(|r| Ok(PageRecord { title: r.get(0)?, slug: Some(r.get(1)?), body_markdown: r.get(2)? }))
+        .map(|r| {
+            Ok(PageRecord {
+                title: r.get(0)?,
+                slug: Some(r.get(1)?),
+                body_markdown: r.get(2)?,
+            })
+        })
         .collect::<Result<Vec<_>>>()?;
 
     // Comments keep the address they were written with: it is part of their

@@ -41,20 +41,31 @@ pub fn parse(json: &str) -> Result<SiteFile> {
     let file: SiteFile = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let path = if path == "." { "(document)".to_string() } else { path };
+        let path = if path == "." {
+            "(document)".to_string()
+        } else {
+            path
+        };
         at(path, inner)
     })?;
     if file.format != "carnet" {
-        return Err(at("format".into(), format!("expected \"carnet\", found {:?}", file.format)));
+        return Err(at(
+            "format".into(),
+            format!("expected \"carnet\", found {:?}", file.format),
+        ));
     }
     if file.version != 1 {
-        return Err(at("version".into(), format!("version {} is not supported (expected 1)", file.version)));
+        return Err(at(
+            "version".into(),
+            format!("version {} is not supported (expected 1)", file.version),
+        ));
     }
     Ok(file)
 }
 
 fn time(path: impl Fn() -> String, value: &str) -> Result<i64> {
-    dates::parse_rfc3339(value).ok_or_else(|| at(path(), format!("{value:?} is not an RFC 3339 date")))
+    dates::parse_rfc3339(value)
+        .ok_or_else(|| at(path(), format!("{value:?} is not an RFC 3339 date")))
 }
 
 fn slug_of(path: impl Fn() -> String, given: Option<&str>, title: &str) -> Result<String> {
@@ -65,7 +76,10 @@ fn slug_of(path: impl Fn() -> String, given: Option<&str>, title: &str) -> Resul
     if slugs::is_valid(&slug) {
         Ok(slug)
     } else {
-        Err(at(path(), format!("{slug:?} is not a valid slug (lowercase letters, digits and '-')")))
+        Err(at(
+            path(),
+            format!("{slug:?} is not a valid slug (lowercase letters, digits and '-')"),
+        ))
     }
 }
 
@@ -84,18 +98,30 @@ pub fn import(c: &mut Conn, file: &SiteFile) -> Result<Report> {
 }
 
 /// Username → id for every user in the file.
-fn import_users(c: &mut Conn, file: &SiteFile, now: i64, report: &mut Report) -> Result<HashMap<String, i64>> {
+fn import_users(
+    c: &mut Conn,
+    file: &SiteFile,
+    now: i64,
+    report: &mut Report,
+) -> Result<HashMap<String, i64>> {
     let mut ids = HashMap::new();
     let mut emails = HashSet::new();
     for (i, u) in file.users.iter().enumerate() {
         let p = |field: &str| format!("users[{i}].{field}");
         let username = users::normalize_username(&u.username).map_err(|m| at(p("username"), m))?;
         let email = users::normalize_email(&u.email).map_err(|m| at(p("email"), m))?;
-        let role = Role::parse(&u.role)
-            .ok_or_else(|| at(p("role"), format!("{:?} is not one of admin, editor, author, member", u.role)))?;
+        let role = Role::parse(&u.role).ok_or_else(|| {
+            at(
+                p("role"),
+                format!("{:?} is not one of admin, editor, author, member", u.role),
+            )
+        })?;
         if let Some(hash) = &u.password_hash {
             if !hash.starts_with("$argon2") {
-                return Err(at(p("password_hash"), "only argon2 PHC strings ($argon2id$…) are accepted"));
+                return Err(at(
+                    p("password_hash"),
+                    "only argon2 PHC strings ($argon2id$…) are accepted",
+                ));
             }
         }
         let created = match &u.created_at {
@@ -110,7 +136,10 @@ fn import_users(c: &mut Conn, file: &SiteFile, now: i64, report: &mut Report) ->
         }
         if let Some(other) = users::store::by_email(c, &email)? {
             if other.username != username {
-                return Err(at(p("email"), format!("{email:?} already belongs to user {:?}", other.username)));
+                return Err(at(
+                    p("email"),
+                    format!("{email:?} already belongs to user {:?}", other.username),
+                ));
             }
         }
         let id = match users::store::by_username(c, &username)? {
@@ -173,8 +202,12 @@ fn import_posts(
         if ids.contains_key(&slug) {
             return Err(at(p("slug"), format!("{slug:?} appears twice")));
         }
-        let status = PostStatus::parse(&post.status)
-            .ok_or_else(|| at(p("status"), format!("{:?} is not draft or published", post.status)))?;
+        let status = PostStatus::parse(&post.status).ok_or_else(|| {
+            at(
+                p("status"),
+                format!("{:?} is not draft or published", post.status),
+            )
+        })?;
         let published_at = match &post.published_at {
             Some(t) => Some(time(|| p("published_at"), t)?),
             None if status == PostStatus::Published => Some(now),
@@ -183,9 +216,16 @@ fn import_posts(
         let author = users::normalize_username(&post.author).map_err(|m| at(p("author"), m))?;
         let author_id = match users.get(&author) {
             Some(id) => *id,
-            None => users::store::by_username(c, &author)?
-                .ok_or_else(|| at(p("author"), format!("no user named {author:?} in the file or the database")))?
-                .id,
+            None => {
+                users::store::by_username(c, &author)?
+                    .ok_or_else(|| {
+                        at(
+                            p("author"),
+                            format!("no user named {author:?} in the file or the database"),
+                        )
+                    })?
+                    .id
+            }
         };
         let mut tag_ids = Vec::with_capacity(post.tags.len());
         for (j, tag) in post.tags.iter().enumerate() {
@@ -226,7 +266,10 @@ fn import_pages(c: &mut Conn, file: &SiteFile, now: i64, report: &mut Report) ->
         }
         let slug = slug_of(|| format!("pages[{i}].slug"), page.slug.as_deref(), title)?;
         if !seen.insert(slug.clone()) {
-            return Err(at(format!("pages[{i}].slug"), format!("{slug:?} appears twice")));
+            return Err(at(
+                format!("pages[{i}].slug"),
+                format!("{slug:?} appears twice"),
+            ));
         }
         write::upsert_page_by_slug(c, title, &slug, &page.body_markdown, now)?;
         report.pages += 1;
@@ -236,7 +279,12 @@ fn import_pages(c: &mut Conn, file: &SiteFile, now: i64, report: &mut Report) ->
 
 /// Comments are written parents first, whatever their order in the file; the
 /// file's `id`s only link replies to parents and are not kept.
-fn import_comments(c: &mut Conn, comments: &[CommentRecord], posts: &HashMap<String, i64>, report: &mut Report) -> Result<()> {
+fn import_comments(
+    c: &mut Conn,
+    comments: &[CommentRecord],
+    posts: &HashMap<String, i64>,
+    report: &mut Report,
+) -> Result<()> {
     let mut by_file_id: HashMap<i64, usize> = HashMap::new();
     let mut checked = Vec::with_capacity(comments.len());
     for (i, cm) in comments.iter().enumerate() {
@@ -254,7 +302,10 @@ fn import_comments(c: &mut Conn, comments: &[CommentRecord], posts: &HashMap<Str
                 .get(0)?,
         };
         if !matches!(cm.status.as_str(), "pending" | "approved" | "spam") {
-            return Err(at(p("status"), format!("{:?} is not pending, approved or spam", cm.status)));
+            return Err(at(
+                p("status"),
+                format!("{:?} is not pending, approved or spam", cm.status),
+            ));
         }
         if cm.body.trim().is_empty() {
             return Err(at(p("body"), "a comment needs a body"));
@@ -270,10 +321,16 @@ fn import_comments(c: &mut Conn, comments: &[CommentRecord], posts: &HashMap<Str
     for (i, cm) in comments.iter().enumerate() {
         if let Some(parent) = cm.parent {
             let Some(&j) = by_file_id.get(&parent) else {
-                return Err(at(format!("comments[{i}].parent"), format!("no comment with id {parent} in the file")));
+                return Err(at(
+                    format!("comments[{i}].parent"),
+                    format!("no comment with id {parent} in the file"),
+                ));
             };
             if checked[j].0 != checked[i].0 {
-                return Err(at(format!("comments[{i}].parent"), "the parent comment is on another post"));
+                return Err(at(
+                    format!("comments[{i}].parent"),
+                    "the parent comment is on another post",
+                ));
             }
         }
     }
@@ -283,7 +340,10 @@ fn import_comments(c: &mut Conn, comments: &[CommentRecord], posts: &HashMap<Str
     for i in order {
         let cm = &comments[i];
         let (post_id, email, created) = &checked[i];
-        let parent_id = cm.parent.and_then(|p| by_file_id.get(&p)).and_then(|&j| db_ids[j]);
+        let parent_id = cm
+            .parent
+            .and_then(|p| by_file_id.get(&p))
+            .and_then(|&j| db_ids[j]);
         let html = markdown::render_comment(&cm.body);
         let existing = c.query_opt(
             "SELECT id FROM comments WHERE post_id = ? AND author_email = ? AND created_at = ?",
@@ -311,7 +371,10 @@ fn import_comments(c: &mut Conn, comments: &[CommentRecord], posts: &HashMap<Str
 }
 
 /// Indexes of `comments` ordered so every parent comes before its replies.
-fn parents_first(comments: &[CommentRecord], by_file_id: &HashMap<i64, usize>) -> Result<Vec<usize>> {
+fn parents_first(
+    comments: &[CommentRecord],
+    by_file_id: &HashMap<i64, usize>,
+) -> Result<Vec<usize>> {
     let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
     let mut order = Vec::with_capacity(comments.len());
     let mut stack = Vec::new();
@@ -329,8 +392,13 @@ fn parents_first(comments: &[CommentRecord], by_file_id: &HashMap<i64, usize>) -
         }
     }
     if order.len() < comments.len() {
-        let stuck = (0..comments.len()).find(|i| !order.contains(i)).unwrap_or(0);
-        return Err(at(format!("comments[{stuck}].parent"), "replies form a loop"));
+        let stuck = (0..comments.len())
+            .find(|i| !order.contains(i))
+            .unwrap_or(0);
+        return Err(at(
+            format!("comments[{stuck}].parent"),
+            "replies form a loop",
+        ));
     }
     Ok(order)
 }

@@ -81,7 +81,9 @@ pub fn normalize_username(raw: &str) -> Result<String, String> {
 pub fn normalize_email(raw: &str) -> Result<String, String> {
     let email = raw.trim().to_lowercase();
     let valid = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c))
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c))
         && matches!(email.split_once('@'), Some((local, domain)) if !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@'));
     if valid {
         Ok(email)
@@ -99,7 +101,10 @@ mod tests {
         assert_eq!(normalize_username(" Alice ").unwrap(), "alice");
         assert!(normalize_username("a b").is_err());
         assert!(normalize_username("").is_err());
-        assert_eq!(normalize_email("Bob@Example.org").unwrap(), "bob@example.org");
+        assert_eq!(
+            normalize_email("Bob@Example.org").unwrap(),
+            "bob@example.org"
+        );
         assert!(normalize_email("bob@example").is_err());
         assert!(normalize_email("a@b.c\r\nBcc: x@y.z").is_err());
         assert!(normalize_email("@b.com").is_err());

@@ -10,7 +10,9 @@ pub const MIN_LENGTH: usize = 10;
 /// Checks the rules every password must meet; the message says what is wrong.
 pub fn validate(password: &str, username: &str) -> Result<(), String> {
     if password.chars().count() < MIN_LENGTH {
-        return Err(format!("the password must have at least {MIN_LENGTH} characters"));
+        return Err(format!(
+            "the password must have at least {MIN_LENGTH} characters"
+        ));
     }
     if password.chars().all(|c| c.is_ascii_digit()) {
         return Err("the password cannot be only digits".into());

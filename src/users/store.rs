@@ -5,7 +5,8 @@ use crate::db::{Conn, Row};
 use crate::error::{Error, Result};
 use crate::params;
 
-const COLUMNS: &str = "id, username, email, display_name, bio, avatar, role, is_active, email_confirmed, created_at";
+const COLUMNS: &str =
+    "id, username, email, display_name, bio, avatar, role, is_active, email_confirmed, created_at";
 
 fn from_row(r: &Row) -> Result<User> {
     let role: String = r.get(6)?;
@@ -43,17 +44,23 @@ pub fn create(c: &mut Conn, u: &NewUser<'_>) -> Result<i64> {
 }
 
 pub fn by_username(c: &mut Conn, username: &str) -> Result<Option<User>> {
-    c.query_opt(&format!("SELECT {COLUMNS} FROM users WHERE username = ?"), params![username])?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    c.query_opt(
+        &format!("SELECT {COLUMNS} FROM users WHERE username = ?"),
+        params![username],
+    )?
+    .as_ref()
+    .map(from_row)
+    .transpose()
 }
 
 pub fn by_email(c: &mut Conn, email: &str) -> Result<Option<User>> {
-    c.query_opt(&format!("SELECT {COLUMNS} FROM users WHERE email = ?"), params![email])?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    c.query_opt(
+        &format!("SELECT {COLUMNS} FROM users WHERE email = ?"),
+        params![email],
+    )?
+    .as_ref()
+    .map(from_row)
+    .transpose()
 }
 
 /// The user with this username, or an error that names it.
@@ -62,11 +69,17 @@ pub fn require(c: &mut Conn, username: &str) -> Result<User> {
 }
 
 pub fn admin_count(c: &mut Conn) -> Result<i64> {
-    c.query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND is_active = 1", params![])
+    c.query_scalar(
+        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND is_active = 1",
+        params![],
+    )
 }
 
 pub fn password_hash(c: &mut Conn, user_id: i64) -> Result<Option<String>> {
-    match c.query_opt("SELECT password_hash FROM users WHERE id = ?", params![user_id])? {
+    match c.query_opt(
+        "SELECT password_hash FROM users WHERE id = ?",
+        params![user_id],
+    )? {
         Some(row) => row.get(0),
         None => Ok(None),
     }

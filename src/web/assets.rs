@@ -20,7 +20,10 @@ static FINGERPRINTS: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
     Assets::iter()
         .filter_map(|name| {
             let file = Assets::get(&name)?;
-            Some((name.to_string(), fingerprinted(&name, &hex10(&file.metadata.sha256_hash()))))
+            Some((
+                name.to_string(),
+                fingerprinted(&name, &hex10(&file.metadata.sha256_hash())),
+            ))
         })
         .collect()
 });
@@ -86,7 +89,9 @@ impl<'r> Responder<'r, 'static> for Asset {
         res.header(Header::new("Cache-Control", cache))
             .header(Header::new("ETag", self.etag));
         match self.body {
-            Some(body) => res.header(self.content_type).sized_body(body.len(), Cursor::new(body)),
+            Some(body) => res
+                .header(self.content_type)
+                .sized_body(body.len(), Cursor::new(body)),
             None => res.status(Status::NotModified),
         };
         res.ok()
@@ -108,7 +113,10 @@ pub fn serve(path: PathBuf, inm: IfNoneMatch) -> Option<Asset> {
         .rsplit_once('.')
         .and_then(|(_, ext)| ContentType::from_extension(ext))
         .unwrap_or(ContentType::Binary);
-    let fresh = inm.0.as_deref().is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let fresh = inm
+        .0
+        .as_deref()
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
     Some(Asset {
         body: (!fresh).then(|| file.data.into_owned()),
         content_type,
@@ -124,7 +132,10 @@ mod tests {
     #[test]
     fn fingerprint_round_trip() {
         let u = url("style.css");
-        assert!(u.starts_with("/static/style.") && u.ends_with(".css"), "{u}");
+        assert!(
+            u.starts_with("/static/style.") && u.ends_with(".css"),
+            "{u}"
+        );
         let (name, hash) = logical(u.trim_start_matches("/static/"));
         assert_eq!(name, "style.css");
         assert_eq!(hash.map(|h| h.len()), Some(10));

@@ -19,7 +19,9 @@ fn explain(status: Status) -> &'static str {
         422 => "What you sent could not be processed.",
         429 => "Too many requests from you in a short time. Please wait a moment and try again.",
         503 => "The site is temporarily unavailable. Please try again shortly.",
-        c if c >= 500 => "Something went wrong on our side. It has been logged; please try again later.",
+        c if c >= 500 => {
+            "Something went wrong on our side. It has been logged; please try again later."
+        }
         _ => "The request could not be completed.",
     }
 }

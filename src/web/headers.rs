@@ -31,7 +31,10 @@ impl Fairing for SecurityHeaders {
         set("X-Content-Type-Options", "nosniff");
         set("X-Frame-Options", "DENY");
         set("Referrer-Policy", "strict-origin-when-cross-origin");
-        set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()");
+        set(
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+        );
         set("Cross-Origin-Opener-Policy", "same-origin");
         if self.hsts {
             set("Strict-Transport-Security", "max-age=31536000");

@@ -27,7 +27,10 @@ pub fn configure(tera: &mut Tera, override_dir: &Path) -> Result<(), tera::Error
     let mut all: BTreeMap<String, String> = BTreeMap::new();
     for name in Embedded::iter().filter(|n| is_template(n)) {
         if let Some(file) = Embedded::get(&name) {
-            all.insert(name.to_string(), String::from_utf8_lossy(&file.data).into_owned());
+            all.insert(
+                name.to_string(),
+                String::from_utf8_lossy(&file.data).into_owned(),
+            );
         }
     }
     collect_overrides(override_dir, override_dir, &mut all);
@@ -48,7 +51,10 @@ fn collect_overrides(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>
             collect_overrides(root, &path, out);
             continue;
         }
-        let (Ok(rel), true) = (path.strip_prefix(root), is_template(&path.to_string_lossy())) else {
+        let (Ok(rel), true) = (
+            path.strip_prefix(root),
+            is_template(&path.to_string_lossy()),
+        ) else {
             continue;
         };
         let name = rel.to_string_lossy().replace('\\', "/");
@@ -79,7 +85,9 @@ pub fn escape_html(input: &str) -> String {
 }
 
 fn is_template(name: &str) -> bool {
-    [".html", ".txt", ".xml"].iter().any(|ext| name.ends_with(ext))
+    [".html", ".txt", ".xml"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
 }
 
 fn asset_function(args: &HashMap<String, tera::Value>) -> tera::Result<tera::Value> {

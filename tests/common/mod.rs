@@ -52,7 +52,8 @@ impl TestApp {
     }
 
     pub fn client(&self) -> Client {
-        Client::tracked(carnet::rocket(&self.loaded, self.db.clone()).expect("rocket")).expect("client")
+        Client::tracked(carnet::rocket(&self.loaded, self.db.clone()).expect("rocket"))
+            .expect("client")
     }
 
     pub fn data_dir(&self) -> PathBuf {

@@ -1,0 +1,519 @@
+//! End-to-end tests of the real `carnet` binary: commands, exit codes, and
+//! `serve` over real HTTP on a free port.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const FIXTURE: &str = include_str!("fixtures/site.json");
+
+/// `carnet` run in `dir`, isolated from the caller's environment.
+fn carnet(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_carnet"));
+    cmd.current_dir(dir);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("CARNET_") || key.starts_with("ROCKET_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("CARNET_LOG_LEVEL", "critical");
+    cmd
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    carnet(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run carnet")
+}
+
+fn run_with_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
+    let mut child = carnet(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn carnet");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A failed command: non-zero exit, one `error:` line, no panic.
+fn assert_clean_failure(out: &Output) -> String {
+    let err = text(&out.stderr);
+    assert!(!out.status.success(), "should fail: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    err
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running `carnet serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    banner: String,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        let port = free_port();
+        let errors = dir.join(format!("serve-{port}.err"));
+        let mut child = carnet(dir)
+            .args(["serve"])
+            .env("CARNET_PORT", port.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&errors).unwrap())
+            .spawn()
+            .expect("spawn serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            // Keep draining after start-up: a closed pipe would break the server's logging.
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut banner = String::new();
+        loop {
+            match rx.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => {
+                    banner.push_str(&line);
+                    banner.push('\n');
+                    if line.starts_with("Carnet is running at") {
+                        // Collect the hint lines that follow, if any.
+                        while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
+                            banner.push_str(&line);
+                            banner.push('\n');
+                        }
+                        break;
+                    }
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    let stderr = std::fs::read_to_string(&errors).unwrap_or_default();
+                    panic!("serve did not start: {banner}{stderr}");
+                }
+            }
+        }
+        Server {
+            child,
+            port,
+            banner,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// GET over real HTTP, one connection per request: (status, body).
+    fn get(&self, path: &str) -> (u16, String) {
+        let agent = ureq::AgentBuilder::new().max_idle_connections(0).build();
+        match agent.get(&self.url(path)).call() {
+            Ok(res) => (res.status(), res.into_string().unwrap()),
+            Err(ureq::Error::Status(code, res)) => (code, res.into_string().unwrap_or_default()),
+            Err(e) => panic!("GET {path}: {e}"),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn write_fixture(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("site.json");
+    std::fs::write(&path, FIXTURE).unwrap();
+    path
+}
+
+#[test]
+fn first_run_in_an_empty_folder_creates_everything_and_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    assert!(
+        server
+            .banner
+            .contains(&format!("http://127.0.0.1:{}", server.port)),
+        "{}",
+        server.banner
+    );
+    assert!(
+        server.banner.contains("carnet createsuperuser"),
+        "{}",
+        server.banner
+    );
+    let data = dir.path().join("data");
+    assert!(data.join("carnet.db").is_file());
+    assert!(data.join("media").is_dir());
+    let key = std::fs::read_to_string(data.join("secret_key")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join("secret_key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let (status, body) = server.get("/");
+    assert_eq!(status, 200);
+    assert!(body.contains("No posts yet"));
+    assert_eq!(server.get("/healthz"), (200, "ok".to_string()));
+    drop(server);
+    // A second start keeps the same key (cookies survive restarts).
+    let _again = Server::start(dir.path());
+    assert_eq!(
+        std::fs::read_to_string(data.join("secret_key")).unwrap(),
+        key
+    );
+}
+
+#[test]
+fn createsuperuser_without_prompts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let args = [
+        "createsuperuser",
+        "--username",
+        "Admin",
+        "--email",
+        "admin@example.org",
+        "--password-stdin",
+        "--no-input",
+    ];
+    let out = run_with_stdin(d, &args, "a long enough passphrase\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("admin"));
+    // The hash is a real argon2id PHC string of exactly the line typed (newline dropped).
+    let conn = rusqlite::Connection::open(d.join("data/carnet.db")).unwrap();
+    let (hash, role): (String, String) = conn
+        .query_row(
+            "SELECT password_hash, role FROM users WHERE username = 'admin'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(role, "admin");
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(carnet::users::password::verify(
+        "a long enough passphrase",
+        &hash
+    ));
+
+    let err = assert_clean_failure(&run_with_stdin(d, &args, "a long enough passphrase\n"));
+    assert!(err.contains("already exists"), "{err}");
+    let weak = [
+        "createsuperuser",
+        "--username",
+        "bob",
+        "--email",
+        "bob@example.org",
+        "--password-stdin",
+        "--no-input",
+    ];
+    let err = assert_clean_failure(&run_with_stdin(d, &weak, "123\n"));
+    assert!(err.contains("at least 10"), "{err}");
+    let err = assert_clean_failure(&run(
+        d,
+        &["createsuperuser", "--username", "bob", "--no-input"],
+    ));
+    assert!(err.contains("--email"), "{err}");
+    // The password may come from the environment instead.
+    let out = carnet(d)
+        .args([
+            "createsuperuser",
+            "--username",
+            "carol",
+            "--email",
+            "carol@example.org",
+            "--no-input",
+        ])
+        .env("CARNET_SUPERUSER_PASSWORD", "another fine passphrase")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // With an admin, serve no longer prints the hint.
+    let server = Server::start(d);
+    assert!(
+        !server.banner.contains("createsuperuser"),
+        "{}",
+        server.banner
+    );
+
+    let out = run_with_stdin(
+        d,
+        &["changepassword", "carol", "--password-stdin"],
+        "a brand new passphrase\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let hash: String = conn
+        .query_row(
+            "SELECT password_hash FROM users WHERE username = 'carol'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(carnet::users::password::verify(
+        "a brand new passphrase",
+        &hash
+    ));
+    assert_clean_failure(&run_with_stdin(
+        d,
+        &["changepassword", "nobody", "--password-stdin"],
+        "a brand new passphrase\n",
+    ));
+}
+
+#[test]
+fn imported_site_is_served_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let file = write_fixture(d);
+    let out = run(d, &["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("4 posts"),
+        "{}",
+        text(&out.stdout)
+    );
+    let server = Server::start(d);
+    let (status, home) = server.get("/");
+    assert_eq!(status, 200);
+    assert!(home.contains("Spring planting") && home.contains("Borrowing in Rust"));
+    assert!(!home.contains("Secret draft") && !home.contains("Future post"));
+    let (status, post) = server.get("/posts/spring-planting");
+    assert_eq!(status, 200);
+    assert!(post.contains("Great tips!") && post.contains("Thanks <strong>Dana</strong>!"));
+    for path in [
+        "/tags",
+        "/tags/rust",
+        "/authors/alice",
+        "/archive",
+        "/pages/about",
+        "/healthz",
+    ] {
+        assert_eq!(server.get(path).0, 200, "{path}");
+    }
+    for path in [
+        "/posts/secret-draft",
+        "/posts/future-post",
+        "/tags/none",
+        "/?page=2",
+    ] {
+        assert_eq!(server.get(path).0, 404, "{path}");
+    }
+}
+
+#[test]
+fn a_bad_import_names_the_problem_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut site: serde_json::Value = serde_json::from_str(FIXTURE).unwrap();
+    site["comments"][3]["created_at"] = "soon".into();
+    let file = d.join("bad.json");
+    std::fs::write(&file, site.to_string()).unwrap();
+    let err = assert_clean_failure(&run(d, &["import", file.to_str().unwrap()]));
+    assert!(err.contains("comments[3].created_at"), "{err}");
+    let out = run(d, &["export"]);
+    assert!(out.status.success());
+    let exported: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(exported["posts"].as_array().unwrap().len(), 0);
+    assert_eq!(exported["users"].as_array().unwrap().len(), 0);
+    let err = assert_clean_failure(&run(d, &["import", "does-not-exist.json"]));
+    assert!(err.contains("does-not-exist.json"), "{err}");
+}
+
+#[test]
+fn export_to_a_file_reimports_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let file = write_fixture(d);
+    assert!(run(d, &["import", file.to_str().unwrap()]).status.success());
+    let out = run(d, &["export", "out.json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let first = std::fs::read_to_string(d.join("out.json")).unwrap();
+    // Into a second site (another data folder) and back out.
+    let other = tempfile::tempdir().unwrap();
+    std::fs::copy(d.join("out.json"), other.path().join("in.json")).unwrap();
+    assert!(run(other.path(), &["import", "in.json"]).status.success());
+    let out = run(other.path(), &["export"]);
+    assert_eq!(text(&out.stdout).trim(), first.trim());
+}
+
+#[test]
+fn backup_while_serving_is_consistent() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let file = write_fixture(d);
+    assert!(run(d, &["import", file.to_str().unwrap()]).status.success());
+    let server = Server::start(d);
+    // Keep the server busy while the backup runs.
+    let port = server.port;
+    let load = std::thread::spawn(move || {
+        for _ in 0..50 {
+            let _ = ureq::get(&format!("http://127.0.0.1:{port}/posts/spring-planting")).call();
+        }
+    });
+    let out = run(d, &["backup", "copy.db"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    load.join().unwrap();
+    let copy = rusqlite::Connection::open(d.join("copy.db")).unwrap();
+    let check: String = copy
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let posts: i64 = copy
+        .query_row("SELECT COUNT(*) FROM posts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(posts, 4);
+    let err = assert_clean_failure(&run(d, &["backup", "/nonexistent-folder/copy.db"]));
+    assert!(err.contains("nonexistent-folder"), "{err}");
+}
+
+#[test]
+fn every_command_has_help_and_bad_usage_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for cmd in [
+        "serve",
+        "migrate",
+        "createsuperuser",
+        "changepassword",
+        "import",
+        "export",
+        "backup",
+        "check",
+    ] {
+        let out = run(d, &[cmd, "--help"]);
+        assert!(out.status.success(), "{cmd} --help");
+        assert!(text(&out.stdout).contains("Usage"), "{cmd}");
+    }
+    assert!(run(d, &["--help"]).status.success());
+    for bad in [
+        &["frobnicate"][..],
+        &["import"],
+        &["migrate", "--list", "--check"],
+        &[],
+    ] {
+        let out = run(d, bad);
+        assert!(!out.status.success(), "{bad:?}");
+        assert!(!text(&out.stderr).contains("panicked"), "{bad:?}");
+    }
+    let err = assert_clean_failure(&run(d, &["--config", "missing.toml", "migrate"]));
+    assert!(err.contains("missing.toml"), "{err}");
+    let out = carnet(d)
+        .args(["migrate"])
+        .env("CARNET_CONFIG", "nope.toml")
+        .output()
+        .unwrap();
+    assert_clean_failure(&out);
+    std::fs::write(d.join("broken.toml"), "[default]\nport = \"not a port\"\n").unwrap();
+    let err = assert_clean_failure(&run(d, &["--config", "broken.toml", "check"]));
+    assert!(err.contains("port"), "{err}");
+    let out = carnet(d)
+        .args(["check"])
+        .env("CARNET_DATABASE_URL", "postgres://localhost/x")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stdout).contains("postgres"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Nothing was created by failed commands or --help.
+    assert!(!d.join("data").exists());
+}
+
+#[test]
+fn migrate_lists_checks_and_applies() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = run(d, &["migrate", "--check"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a new database has pending migrations"
+    );
+    let out = run(d, &["migrate", "--list"]);
+    assert!(
+        text(&out.stdout).contains("[ ] V1 initial"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(d, &["migrate"]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("applied V1 initial"));
+    let out = run(d, &["migrate", "--check"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&run(d, &["migrate", "--list"]).stdout).contains("[x] V1 initial"));
+    assert!(text(&run(d, &["migrate"]).stdout).contains("no pending migrations"));
+}
+
+#[test]
+fn check_deploy_flags_unsafe_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = run(d, &["check"]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let out = run(d, &["check", "--deploy"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("site_url")
+            && report.contains("ip_header")
+            && report.contains("mail_transport"),
+        "{report}"
+    );
+    std::fs::write(
+        d.join("prod.toml"),
+        "[default]\nsite_url = \"https://blog.example.com\"\nip_header = \"X-Real-IP\"\n\
+         mail_transport = \"smtp\"\nsmtp_host = \"smtp.example.com\"\nsmtp_security = \"none\"\n\
+         smtp_username = \"u\"\nsmtp_password = \"p\"\nmail_from = \"Blog <blog@example.com>\"\n",
+    )
+    .unwrap();
+    let out = run(d, &["--config", "prod.toml", "check", "--deploy"]);
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("smtp_security") && !report.contains("site_url"),
+        "{report}"
+    );
+    let fixed = std::fs::read_to_string(d.join("prod.toml"))
+        .unwrap()
+        .replace("\"none\"", "\"tls\"");
+    std::fs::write(d.join("prod.toml"), fixed).unwrap();
+    let out = run(d, &["--config", "prod.toml", "check", "--deploy"]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+}

@@ -1,0 +1,181 @@
+//! Import and export through the library: validation with JSON paths, one
+//! transaction, idempotence, round trip, and speed figures (printed, not asserted).
+
+mod common;
+
+use common::{TestApp, FIXTURE};
+
+fn counts(app: &TestApp) -> [i64; 6] {
+    [
+        app.count("SELECT COUNT(*) FROM users"),
+        app.count("SELECT COUNT(*) FROM tags"),
+        app.count("SELECT COUNT(*) FROM posts"),
+        app.count("SELECT COUNT(*) FROM pages"),
+        app.count("SELECT COUNT(*) FROM comments"),
+        app.count("SELECT COUNT(*) FROM post_tags"),
+    ]
+}
+
+#[test]
+fn import_loads_everything_and_is_idempotent() {
+    let app = TestApp::with_fixture();
+    let first = counts(&app);
+    assert_eq!(first, [3, 3, 4, 1, 7, 5]);
+    let report = app.import(FIXTURE).unwrap();
+    assert_eq!(report.comments, 7);
+    assert_eq!(counts(&app), first, "a second import changes nothing");
+    // Rendered once on import, stored.
+    let html: String = app
+        .db
+        .conn()
+        .unwrap()
+        .query_scalar(
+            "SELECT body_html FROM posts WHERE slug = 'spring-planting'",
+            &[],
+        )
+        .unwrap();
+    assert!(html.contains("<strong>tomatoes</strong>") && !html.contains("<script"));
+}
+
+fn rejected(json: &str, expected_path: &str) {
+    let app = TestApp::new();
+    let err = app.import(json).expect_err("must be rejected").to_string();
+    assert!(
+        err.starts_with(expected_path),
+        "expected {expected_path}, got: {err}"
+    );
+    assert_eq!(counts(&app), [0; 6], "nothing written for {expected_path}");
+}
+
+#[test]
+fn bad_files_name_the_first_problem_and_write_nothing() {
+    // Type and syntax problems come from the parser, with their path.
+    rejected(
+        r#"{"format": "carnet", "version": 1, "posts": [{"slug": "x", "author": "a"}]}"#,
+        "posts[0]",
+    );
+    rejected(
+        r#"{"format": "carnet", "version": 1, "users": [{"username": 3, "email": "a@b.co"}]}"#,
+        "users[0].username",
+    );
+    rejected(r#"{"format": "wordpress", "version": 1}"#, "format");
+    rejected(r#"{"format": "carnet", "version": 2}"#, "version");
+    rejected("not json", "(document)");
+    // Problems found after parsing: the earlier records would be valid, yet nothing is kept.
+    let fixture: serde_json::Value = serde_json::from_str(FIXTURE).unwrap();
+    let mut bad = fixture.clone();
+    bad["posts"][3]["title"] = "".into();
+    rejected(&bad.to_string(), "posts[3].title");
+    let mut bad = fixture.clone();
+    bad["posts"][1]["author"] = "nobody".into();
+    rejected(&bad.to_string(), "posts[1].author");
+    let mut bad = fixture.clone();
+    bad["comments"][6]["post"] = "missing-post".into();
+    rejected(&bad.to_string(), "comments[6].post");
+    let mut bad = fixture.clone();
+    bad["comments"][2]["parent"] = 99.into();
+    rejected(&bad.to_string(), "comments[2].parent");
+    let mut bad = fixture.clone();
+    bad["users"][1]["email"] = "not-an-address".into();
+    rejected(&bad.to_string(), "users[1].email");
+    let mut bad = fixture.clone();
+    bad["posts"][0]["published_at"] = "last tuesday".into();
+    rejected(&bad.to_string(), "posts[0].published_at");
+    let mut bad = fixture;
+    bad["posts"][2]["slug"] = "spring-planting".into();
+    rejected(&bad.to_string(), "posts[2].slug");
+}
+
+#[test]
+fn export_round_trips() {
+    let app = TestApp::with_fixture();
+    let exported = carnet::transfer::export(&mut app.db.conn().unwrap()).unwrap();
+    let json = serde_json::to_string(&exported).unwrap();
+    // Every key of the format is present.
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for key in [
+        "format", "version", "users", "tags", "posts", "pages", "comments",
+    ] {
+        assert!(value.get(key).is_some(), "{key}");
+    }
+    for key in [
+        "username",
+        "email",
+        "display_name",
+        "role",
+        "password_hash",
+        "created_at",
+    ] {
+        assert!(value["users"][0].get(key).is_some(), "users.{key}");
+    }
+    for key in [
+        "title",
+        "slug",
+        "body_markdown",
+        "status",
+        "published_at",
+        "author",
+        "tags",
+    ] {
+        assert!(value["posts"][0].get(key).is_some(), "posts.{key}");
+    }
+    for key in [
+        "id",
+        "post",
+        "parent",
+        "author_name",
+        "author_email",
+        "body",
+        "status",
+        "created_at",
+    ] {
+        assert!(value["comments"][0].get(key).is_some(), "comments.{key}");
+    }
+    let other = TestApp::new();
+    other.import(&json).unwrap();
+    assert_eq!(counts(&other), counts(&app));
+    let again = carnet::transfer::export(&mut other.db.conn().unwrap()).unwrap();
+    assert_eq!(
+        serde_json::to_value(&again).unwrap(),
+        value,
+        "export → import → export is stable"
+    );
+    // Importing the export back into the source changes nothing either.
+    app.import(&json).unwrap();
+    assert_eq!(counts(&app), counts(&other));
+}
+
+#[test]
+fn ten_thousand_comments_import_in_one_transaction() {
+    let app = TestApp::with_fixture();
+    let mut comments = Vec::with_capacity(10_000);
+    for i in 0..10_000 {
+        let parent = if i % 3 == 2 {
+            format!("{}", i - 1)
+        } else {
+            "null".into()
+        };
+        comments.push(format!(
+            r#"{{"id": {i}, "post": "spring-planting", "parent": {parent}, "author_name": "Reader {i}",
+                "author_email": "r{i}@example.net", "body": "Comment number {i} with *some* text.",
+                "status": "approved", "created_at": "2025-05-01T00:00:00Z"}}"#
+        ));
+    }
+    let json = format!(
+        r#"{{"format": "carnet", "version": 1, "comments": [{}]}}"#,
+        comments.join(",")
+    );
+    let started = std::time::Instant::now();
+    let report = app.import(&json).unwrap();
+    let elapsed = started.elapsed();
+    println!(
+        "imported 10,000 comments in {:.0} ms (debug build)",
+        elapsed.as_secs_f64() * 1000.0
+    );
+    assert_eq!(report.comments, 10_000);
+    assert_eq!(app.count("SELECT COUNT(*) FROM comments"), 10_007);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM comments WHERE parent_id IS NOT NULL"),
+        2 + 3_333
+    );
+}
