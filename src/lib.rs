@@ -15,6 +15,7 @@ pub mod transfer;
 pub mod users;
 pub mod web;
 
+use rocket::fs::{FileServer, Options};
 use rocket::{Build, Rocket};
 
 use crate::config::Loaded;
@@ -35,6 +36,9 @@ pub fn rocket(loaded: &Loaded, db: Db) -> Result<Rocket<Build>> {
         .attach(rocket::shield::Shield::new())
         .mount("/", blog::routes::routes())
         .mount("/", rocket::routes![web::assets::serve, health::healthz])
+        // Uploaded files: no directory listing, no dotfiles, no path traversal
+        // (FileServer refuses `..` segments).
+        .mount("/media", FileServer::new(&settings.media_dir, Options::Missing))
         .register("/", web::errors::catchers())
         .manage(settings))
 }
