@@ -85,6 +85,11 @@ pub struct Settings {
     pub max_upload_bytes: u64,
     pub ip_header: Option<String>,
     pub posts_per_page: u32,
+    pub rates: RateLimits,
+    /// First retry delay of a failed mail, doubled at each attempt (capped at one hour).
+    pub mail_retry_base_secs: u64,
+    /// Attempts before a mail is marked failed (kept, visible to admins).
+    pub mail_max_attempts: u32,
     /// True when `secret_key` came from the configuration rather than the key file.
     pub secret_key_configured: bool,
 }
@@ -118,6 +123,34 @@ struct Raw {
     max_upload_bytes: u64,
     ip_header: IpHeader,
     posts_per_page: u32,
+    #[serde(flatten)]
+    rates: RateLimits,
+    mail_retry_base_secs: u64,
+    mail_max_attempts: u32,
+}
+
+/// Requests allowed per client IP (and, for login failures, per account).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimits {
+    pub rate_login_per_minute: u32,
+    pub rate_login_failures_per_account: u32,
+    pub rate_signup_per_hour: u32,
+    pub rate_reset_per_hour: u32,
+    pub rate_comments_per_minute: u32,
+    pub rate_contact_per_hour: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            rate_login_per_minute: 10,
+            rate_login_failures_per_account: 5,
+            rate_signup_per_hour: 5,
+            rate_reset_per_hour: 5,
+            rate_comments_per_minute: 5,
+            rate_contact_per_hour: 3,
+        }
+    }
 }
 
 impl Default for Raw {
@@ -146,6 +179,9 @@ impl Default for Raw {
             // default trusts X-Real-IP from anyone, which lets clients spoof their IP).
             ip_header: IpHeader::Off(false),
             posts_per_page: 10,
+            rates: RateLimits::default(),
+            mail_retry_base_secs: 15,
+            mail_max_attempts: 12,
         }
     }
 }
@@ -270,8 +306,22 @@ fn resolve(raw: Raw, profile: String, secret_key_configured: bool) -> Result<Set
         max_upload_bytes: raw.max_upload_bytes,
         ip_header: raw.ip_header.name().map(str::to_string),
         posts_per_page: raw.posts_per_page,
+        rates: raw.rates,
+        mail_retry_base_secs: raw.mail_retry_base_secs.max(1),
+        mail_max_attempts: raw.mail_max_attempts.max(1),
         secret_key_configured,
     })
+}
+
+/// "Name <addr@host>" → ("Name", "addr@host"); a bare address has no name.
+fn split_mailbox(mailbox: &str) -> (String, String) {
+    match (mailbox.rfind('<'), mailbox.rfind('>')) {
+        (Some(open), Some(close)) if open < close => (
+            mailbox[..open].trim().trim_matches('"').to_string(),
+            mailbox[open + 1..close].trim().to_string(),
+        ),
+        _ => (String::new(), mailbox.trim().to_string()),
+    }
 }
 
 fn default_site_url(address: IpAddr, port: u16) -> String {
@@ -283,6 +333,15 @@ fn default_site_url(address: IpAddr, port: u16) -> String {
 }
 
 impl Settings {
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+
+    /// The `mail_from` setting split into display name and address.
+    pub fn mail_from_parts(&self) -> (String, String) {
+        split_mailbox(&self.mail_from)
+    }
+
     pub fn templates_dir(&self) -> PathBuf {
         self.data_dir.join("templates")
     }

@@ -1,0 +1,74 @@
+//! Delivering one message: to an SMTP server (mail-send) or, with the zero-setup
+//! `log` transport, to the log and an `.eml` file in `<data_dir>/outbox/`.
+
+use std::time::Duration;
+
+use mail_send::mail_builder::MessageBuilder;
+use mail_send::smtp::tls::build_tls_connector;
+use mail_send::SmtpClientBuilder;
+
+use super::Message;
+use crate::config::{MailTransport, Settings, SmtpSecurity};
+
+const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Builds the MIME message (multipart text + HTML).
+fn build<'a>(settings: &'a Settings, m: &'a Message) -> MessageBuilder<'a> {
+    let (name, address) = settings.mail_from_parts();
+    let mut builder = MessageBuilder::new()
+        .from((name, address))
+        .to(m.to.as_str())
+        .subject(m.subject.as_str())
+        .text_body(m.text.as_str())
+        .html_body(m.html.as_str());
+    if let Some(reply_to) = &m.reply_to {
+        builder = builder.reply_to(reply_to.as_str());
+    }
+    builder
+}
+
+/// Delivers `m`; `Ok` carries a short description of where it went, `Err` the reason.
+pub async fn deliver(settings: &Settings, id: i64, m: &Message) -> Result<String, String> {
+    match settings.mail_transport {
+        MailTransport::Log => write_to_outbox(settings, id, m),
+        MailTransport::Smtp => send_smtp(settings, m).await,
+    }
+}
+
+fn write_to_outbox(settings: &Settings, id: i64, m: &Message) -> Result<String, String> {
+    let bytes = build(settings, m).write_to_vec().map_err(|e| e.to_string())?;
+    let dir = settings.outbox_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+    let path = dir.join(format!("{stamp}-{id}.eml"));
+    std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    log::info!("mail to {} “{}” written to {}", m.to, m.subject, path.display());
+    Ok(format!("written to {}", path.display()))
+}
+
+async fn send_smtp(settings: &Settings, m: &Message) -> Result<String, String> {
+    let host = settings.smtp_host.clone();
+    let port = settings.smtp_port;
+    let mut builder = match settings.smtp_security {
+        // Plain SMTP needs no CA roots; the connector is never used.
+        SmtpSecurity::None => SmtpClientBuilder::new_with_tls_connector(host.clone(), port, build_tls_connector(true)?),
+        SmtpSecurity::Starttls | SmtpSecurity::Tls => SmtpClientBuilder::new(host.clone(), port)?,
+    }
+    .implicit_tls(settings.smtp_security == SmtpSecurity::Tls)
+    .timeout(SMTP_TIMEOUT);
+    if let (Some(user), Some(pass)) = (&settings.smtp_username, &settings.smtp_password) {
+        builder = builder.credentials((user.clone(), pass.clone()));
+    }
+    let message = build(settings, m);
+    let fail = |e: mail_send::Error| format!("{host}:{port}: {e}");
+    if settings.smtp_security == SmtpSecurity::None {
+        let mut client = builder.connect_plain().await.map_err(fail)?;
+        client.send(message).await.map_err(fail)?;
+        let _ = client.quit().await;
+    } else {
+        let mut client = builder.connect().await.map_err(fail)?;
+        client.send(message).await.map_err(fail)?;
+        let _ = client.quit().await;
+    }
+    Ok(format!("accepted by {host}:{port}"))
+}

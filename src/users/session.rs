@@ -1,0 +1,123 @@
+//! Server-side sessions. The browser holds a random 256-bit token in a private
+//! (encrypted, HttpOnly, SameSite=Lax) cookie; the database holds only its
+//! SHA-256, so a copy of the database opens no session. Sessions slide: each use
+//! pushes the expiry back (written at most once a minute).
+
+use rocket::http::{Cookie, CookieJar, SameSite};
+use sha2::{Digest, Sha256};
+
+use super::{Role, User};
+use crate::db::Conn;
+use crate::error::Result;
+use crate::{dates, params};
+
+pub const COOKIE: &str = "carnet_session";
+/// A session unused for this long ends.
+pub const IDLE_SECS: i64 = 14 * 24 * 3600;
+
+/// 32 random bytes, URL-safe base64.
+pub fn random_token() -> String {
+    use base64::Engine as _;
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What the database stores for a token (session ids, mail tokens).
+pub fn digest(token: &str) -> String {
+    let hash = Sha256::digest(token.as_bytes());
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The logged-in user of a request, with the session's CSRF token.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    pub user: User,
+    pub csrf_token: String,
+}
+
+/// Starts a new session for `user_id`; returns the cookie value. A new id at
+/// every login means a session id planted before login is worthless.
+pub fn create(c: &mut Conn, user_id: i64, ip: Option<String>, user_agent: Option<String>) -> Result<String> {
+    let token = random_token();
+    let now = dates::now();
+    c.execute(
+        "INSERT INTO sessions (id, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        params![digest(&token), user_id, random_token(), now, now, now + IDLE_SECS, ip, user_agent],
+    )?;
+    Ok(token)
+}
+
+/// The live session of a cookie token, its expiry pushed back.
+pub fn lookup(c: &mut Conn, token: &str) -> Result<Option<Session>> {
+    let now = dates::now();
+    let id = digest(token);
+    let Some(r) = c.query_opt(
+        "SELECT s.csrf_token, s.last_seen_at, u.id, u.username, u.email, u.display_name, u.bio, u.avatar, \
+         u.role, u.is_active, u.email_confirmed, u.created_at \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.id = ? AND s.expires_at > ? AND u.is_active = 1",
+        params![&id, now],
+    )?
+    else {
+        return Ok(None);
+    };
+    let last_seen: i64 = r.get(1)?;
+    if now - last_seen > 60 {
+        c.execute(
+            "UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE id = ?",
+            params![now, now + IDLE_SECS, &id],
+        )?;
+    }
+    let role: String = r.get(8)?;
+    Ok(Some(Session {
+        id,
+        csrf_token: r.get(0)?,
+        user: User {
+            id: r.get(2)?,
+            username: r.get(3)?,
+            email: r.get(4)?,
+            display_name: r.get(5)?,
+            bio: r.get(6)?,
+            avatar: r.get(7)?,
+            role: Role::parse(&role).unwrap_or(Role::Member),
+            is_active: r.get(9)?,
+            email_confirmed: r.get(10)?,
+            created_at: r.get(11)?,
+        },
+    }))
+}
+
+pub fn delete(c: &mut Conn, id: &str) -> Result<()> {
+    c.execute("DELETE FROM sessions WHERE id = ?", params![id])?;
+    Ok(())
+}
+
+/// Ends every session of a user (password change, reset, deactivation).
+pub fn delete_all(c: &mut Conn, user_id: i64) -> Result<()> {
+    c.execute("DELETE FROM sessions WHERE user_id = ?", params![user_id])?;
+    Ok(())
+}
+
+/// Removes expired sessions (run now and then by the housekeeping task).
+pub fn purge_expired(c: &mut Conn) -> Result<u64> {
+    c.execute("DELETE FROM sessions WHERE expires_at <= ?", params![dates::now()])
+}
+
+/// Sets the session cookie: private, HttpOnly, SameSite=Lax, Secure on https sites.
+pub fn set_cookie(jar: &CookieJar<'_>, token: String, secure: bool) {
+    let cookie = Cookie::build((COOKIE, token))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .path("/")
+        .max_age(rocket::time::Duration::seconds(IDLE_SECS));
+    jar.add_private(cookie);
+}
+
+pub fn clear_cookie(jar: &CookieJar<'_>) {
+    jar.remove_private(Cookie::build(COOKIE).path("/"));
+}
