@@ -21,6 +21,9 @@ pub enum Error {
     /// Configuration problem, reported once at start-up or by `carnet check`.
     #[error("{0}")]
     Config(String),
+    /// Too many requests; retry after this many seconds.
+    #[error("too many requests")]
+    RateLimited(u64),
     /// The database has migrations that have not been applied yet.
     #[error("the database has {0} pending migration(s): run `carnet migrate` first")]
     PendingMigrations(usize),
@@ -47,6 +50,7 @@ impl Error {
             Error::NotFound => Status::NotFound,
             Error::Forbidden => Status::Forbidden,
             Error::Invalid(_) => Status::BadRequest,
+            Error::RateLimited(_) => Status::TooManyRequests,
             Error::Config(_) | Error::PendingMigrations(_) | Error::Internal { .. } => {
                 Status::InternalServerError
             }
@@ -81,6 +85,20 @@ impl<'r> Responder<'r, 'static> for Error {
             Error::Internal { .. } | Error::Config(_) | Error::PendingMigrations(_) => {
                 log::error!("{} {}: {}", req.method(), req.uri(), self);
                 Err(Status::InternalServerError)
+            }
+            Error::RateLimited(seconds) => {
+                let minutes = seconds.div_ceil(60);
+                let message = format!(
+                    "You have tried this too many times in a short while. Please wait {} before trying again.",
+                    if minutes <= 1 { "a minute".to_string() } else { format!("{minutes} minutes") }
+                );
+                let mut res = crate::web::errors::page(req, Status::TooManyRequests, &message)
+                    .respond_to(req)?;
+                res.set_header(rocket::http::Header::new(
+                    "Retry-After",
+                    seconds.to_string(),
+                ));
+                Ok(res)
             }
             _ => Err(self.status()),
         }

@@ -1,15 +1,19 @@
 //! Carnet: a blog engine in one binary. This crate root composes the domain
 //! modules into a Rocket application; `main.rs` and the tests share it.
 
+pub mod background;
 pub mod blog;
 pub mod cli;
 pub mod comments;
 pub mod config;
+pub mod contact;
 pub mod dates;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod mail;
 pub mod markdown;
+pub mod media;
 pub mod slugs;
 pub mod transfer;
 pub mod users;
@@ -26,8 +30,11 @@ use crate::error::Result;
 pub fn rocket(loaded: &Loaded, db: Db) -> Result<Rocket<Build>> {
     let settings = loaded.settings.clone();
     let figment = loaded.rocket_figment()?;
+    let mailer = mail::Mailer::new(settings.clone())?;
     Ok(rocket::custom(figment)
+        .attach(background::fairing(db.clone(), mailer.clone()))
         .manage(db)
+        .manage(mailer)
         .attach(web::templates::fairing(settings.templates_dir()))
         .attach(web::headers::SecurityHeaders {
             hsts: settings.https(),
@@ -35,10 +42,15 @@ pub fn rocket(loaded: &Loaded, db: Db) -> Result<Rocket<Build>> {
         // Our own headers replace Rocket's default Shield.
         .attach(rocket::shield::Shield::new())
         .mount("/", blog::routes::routes())
+        .mount("/", users::routes::routes())
+        .mount("/", contact::routes())
         .mount("/", rocket::routes![web::assets::serve, health::healthz])
         // Uploaded files: no directory listing, no dotfiles, no path traversal
         // (FileServer refuses `..` segments).
-        .mount("/media", FileServer::new(&settings.media_dir, Options::Missing))
+        .mount(
+            "/media",
+            FileServer::new(&settings.media_dir, Options::Missing),
+        )
         .register("/", web::errors::catchers())
         .manage(settings))
 }

@@ -317,9 +317,10 @@ fn media_files_are_served_without_listing_or_traversal() {
     let media = app.data_dir().join("media");
     // A 1x1 PNG.
     let png: &[u8] = &[
-        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0,
-        0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0D, 0x0A, 0x2D,
-        0xB4, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0,
+        0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0A, 0x49, 0x44,
+        0x41, 0x54, 0x78, 0x9C, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0D, 0x0A, 0x2D, 0xB4, 0, 0, 0, 0,
+        0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
     ];
     std::fs::write(media.join("dot.png"), png).unwrap();
     std::fs::write(media.join(".hidden"), "secret").unwrap();
@@ -327,9 +328,21 @@ fn media_files_are_served_without_listing_or_traversal() {
     let res = client.get("/media/dot.png").dispatch();
     assert_eq!(res.status(), Status::Ok);
     assert_eq!(res.content_type(), Some(rocket::http::ContentType::PNG));
-    assert_eq!(res.headers().get_one("X-Content-Type-Options"), Some("nosniff"));
+    assert_eq!(
+        res.headers().get_one("X-Content-Type-Options"),
+        Some("nosniff")
+    );
     assert_eq!(client.get("/media/").dispatch().status(), Status::NotFound);
-    assert_eq!(client.get("/media/.hidden").dispatch().status(), Status::NotFound);
-    assert_eq!(client.get("/media/../secret_key").dispatch().status(), Status::NotFound);
-    assert_eq!(client.get("/media/%2e%2e/secret_key").dispatch().status(), Status::NotFound);
+    assert_eq!(
+        client.get("/media/.hidden").dispatch().status(),
+        Status::NotFound
+    );
+    assert_eq!(
+        client.get("/media/../secret_key").dispatch().status(),
+        Status::NotFound
+    );
+    assert_eq!(
+        client.get("/media/%2e%2e/secret_key").dispatch().status(),
+        Status::NotFound
+    );
 }

@@ -179,8 +179,12 @@ impl Conn {
         }
     }
 
-    /// Runs `f` inside a transaction: committed if it returns `Ok`, rolled back otherwise.
+    /// Runs `f` inside a transaction: committed if it returns `Ok`, rolled back
+    /// otherwise. Inside an open transaction, `f` simply joins it.
     pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Conn) -> Result<T>) -> Result<T> {
+        if self.in_transaction() {
+            return f(self);
+        }
         self.batch(self.begin_sql())?;
         match f(self) {
             Ok(value) => {
@@ -193,6 +197,12 @@ impl Conn {
                 }
                 Err(e)
             }
+        }
+    }
+
+    fn in_transaction(&self) -> bool {
+        match self {
+            Conn::Sqlite(c) => !c.is_autocommit(),
         }
     }
 

@@ -36,7 +36,11 @@ pub struct Mailer {
 
 /// Header values come from settings and users: keep them on one line.
 fn header_safe(s: &str) -> String {
-    s.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_string()
+    s.chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 impl Mailer {
@@ -55,8 +59,15 @@ impl Mailer {
     }
 
     /// Renders `mail/<name>.subject.txt`, `.txt` and `.html` with `ctx` plus `site`.
-    pub fn render(&self, name: &str, to: &str, reply_to: Option<&str>, ctx: impl Serialize) -> Result<Message> {
-        let mut context = Context::from_serialize(ctx).map_err(|e| Error::internal("mail context", e))?;
+    pub fn render(
+        &self,
+        name: &str,
+        to: &str,
+        reply_to: Option<&str>,
+        ctx: impl Serialize,
+    ) -> Result<Message> {
+        let mut context =
+            Context::from_serialize(ctx).map_err(|e| Error::internal("mail context", e))?;
         context.insert("site", &crate::web::view::site_context(&self.settings));
         let render = |part: &str| {
             self.tera
@@ -74,7 +85,14 @@ impl Mailer {
 
     /// Renders a message and puts it in the queue (inside the caller's transaction,
     /// if any); the worker is woken once the caller's work is done.
-    pub fn queue(&self, c: &mut Conn, name: &str, to: &str, reply_to: Option<&str>, ctx: impl Serialize) -> Result<i64> {
+    pub fn queue(
+        &self,
+        c: &mut Conn,
+        name: &str,
+        to: &str,
+        reply_to: Option<&str>,
+        ctx: impl Serialize,
+    ) -> Result<i64> {
         let message = self.render(name, to, reply_to, ctx)?;
         let id = queue::insert(c, &message, crate::dates::now())?;
         self.wake.notify_one();

@@ -71,7 +71,10 @@ pub fn claim_due(c: &mut Conn, now: i64, lease: i64, limit: u32) -> Result<Vec<Q
 
 /// When the next message is due, if any is queued.
 pub fn next_due(c: &mut Conn) -> Result<Option<i64>> {
-    c.query_scalar("SELECT MIN(next_attempt_at) FROM mail_queue WHERE status = 'queued'", params![])
+    c.query_scalar(
+        "SELECT MIN(next_attempt_at) FROM mail_queue WHERE status = 'queued'",
+        params![],
+    )
 }
 
 pub fn mark_sent(c: &mut Conn, id: i64, now: i64) -> Result<()> {
@@ -83,7 +86,12 @@ pub fn mark_sent(c: &mut Conn, id: i64, now: i64) -> Result<()> {
 }
 
 /// Records a failed attempt: retried at `retry_at`, or marked `failed` when there is none.
-pub fn mark_attempt_failed(c: &mut Conn, id: i64, error: &str, retry_at: Option<i64>) -> Result<()> {
+pub fn mark_attempt_failed(
+    c: &mut Conn,
+    id: i64,
+    error: &str,
+    retry_at: Option<i64>,
+) -> Result<()> {
     match retry_at {
         Some(at) => c.execute(
             "UPDATE mail_queue SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
@@ -106,7 +114,10 @@ pub fn retry_failed(c: &mut Conn, now: i64) -> Result<u64> {
 }
 
 pub fn count_by_status(c: &mut Conn, status: &str) -> Result<i64> {
-    c.query_scalar("SELECT COUNT(*) FROM mail_queue WHERE status = ?", params![status])
+    c.query_scalar(
+        "SELECT COUNT(*) FROM mail_queue WHERE status = ?",
+        params![status],
+    )
 }
 
 /// The most recent messages, newest first.

@@ -36,13 +36,20 @@ pub async fn deliver(settings: &Settings, id: i64, m: &Message) -> Result<String
 }
 
 fn write_to_outbox(settings: &Settings, id: i64, m: &Message) -> Result<String, String> {
-    let bytes = build(settings, m).write_to_vec().map_err(|e| e.to_string())?;
+    let bytes = build(settings, m)
+        .write_to_vec()
+        .map_err(|e| e.to_string())?;
     let dir = settings.outbox_dir();
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
     let path = dir.join(format!("{stamp}-{id}.eml"));
     std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    log::info!("mail to {} “{}” written to {}", m.to, m.subject, path.display());
+    log::info!(
+        "mail to {} “{}” written to {}",
+        m.to,
+        m.subject,
+        path.display()
+    );
     Ok(format!("written to {}", path.display()))
 }
 
@@ -51,7 +58,11 @@ async fn send_smtp(settings: &Settings, m: &Message) -> Result<String, String> {
     let port = settings.smtp_port;
     let mut builder = match settings.smtp_security {
         // Plain SMTP needs no CA roots; the connector is never used.
-        SmtpSecurity::None => SmtpClientBuilder::new_with_tls_connector(host.clone(), port, build_tls_connector(true)?),
+        SmtpSecurity::None => SmtpClientBuilder::new_with_tls_connector(
+            host.clone(),
+            port,
+            build_tls_connector(true)?,
+        ),
         SmtpSecurity::Starttls | SmtpSecurity::Tls => SmtpClientBuilder::new(host.clone(), port)?,
     }
     .implicit_tls(settings.smtp_security == SmtpSecurity::Tls)

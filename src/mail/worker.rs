@@ -30,7 +30,9 @@ pub async fn run(db: Db, mailer: Mailer) {
         }
         let next = db.run(queue::next_due).await.ok().flatten();
         let sleep = match next {
-            Some(at) => Duration::from_secs(u64::try_from(at - dates::now()).unwrap_or(0)).min(IDLE),
+            Some(at) => {
+                Duration::from_secs(u64::try_from(at - dates::now()).unwrap_or(0)).min(IDLE)
+            }
             None => IDLE,
         };
         if sleep.is_zero() {
@@ -48,7 +50,9 @@ pub async fn run(db: Db, mailer: Mailer) {
 pub async fn deliver_due(db: &Db, mailer: &Mailer) -> Result<usize> {
     let mut sent = 0;
     loop {
-        let batch = db.run(|c| queue::claim_due(c, dates::now(), LEASE_SECS, 10)).await?;
+        let batch = db
+            .run(|c| queue::claim_due(c, dates::now(), LEASE_SECS, 10))
+            .await?;
         if batch.is_empty() {
             return Ok(sent);
         }
@@ -60,16 +64,25 @@ pub async fn deliver_due(db: &Db, mailer: &Mailer) -> Result<usize> {
             match outcome {
                 Ok(_) => {
                     sent += 1;
-                    db.run(move |c| queue::mark_sent(c, id, dates::now())).await?;
+                    db.run(move |c| queue::mark_sent(c, id, dates::now()))
+                        .await?;
                 }
                 Err(error) => {
                     let attempts = item.attempts + 1;
-                    let retry_at = (attempts < max).then(|| dates::now() + backoff(base, attempts - 1));
+                    let retry_at =
+                        (attempts < max).then(|| dates::now() + backoff(base, attempts - 1));
                     match retry_at {
-                        Some(_) => log::warn!("mail {id} to {}: attempt {attempts} failed: {error}", item.message.to),
-                        None => log::error!("mail {id} to {}: giving up after {attempts} attempts: {error}", item.message.to),
+                        Some(_) => log::warn!(
+                            "mail {id} to {}: attempt {attempts} failed: {error}",
+                            item.message.to
+                        ),
+                        None => log::error!(
+                            "mail {id} to {}: giving up after {attempts} attempts: {error}",
+                            item.message.to
+                        ),
                     }
-                    db.run(move |c| queue::mark_attempt_failed(c, id, &error, retry_at)).await?;
+                    db.run(move |c| queue::mark_attempt_failed(c, id, &error, retry_at))
+                        .await?;
                 }
             }
         }

@@ -1,7 +1,11 @@
 //! Users: the account model, its store, and password rules and hashing.
 
+pub mod guards;
 pub mod password;
+pub mod routes;
+pub mod session;
 pub mod store;
+pub mod tokens;
 
 use serde::Serialize;
 

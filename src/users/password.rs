@@ -51,6 +51,19 @@ pub fn verify(password: &str, phc: &str) -> bool {
     }
 }
 
+/// True when `phc` was made with other parameters than today's (or another
+/// algorithm): the password is then hashed again at the next login.
+pub fn needs_rehash(phc: &str) -> bool {
+    let p = argon2::Params::default();
+    let current = format!(
+        "$argon2id$v=19$m={},t={},p={}$",
+        p.m_cost(),
+        p.t_cost(),
+        p.p_cost()
+    );
+    !phc.starts_with(&current)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,5 +84,9 @@ mod tests {
         assert!(verify("correct horse battery", &h));
         assert!(!verify("wrong horse battery", &h));
         assert!(!verify("x", "not a hash"));
+        assert!(!needs_rehash(&h));
+        assert!(needs_rehash(
+            "$argon2id$v=19$m=4096,t=3,p=1$c2FsdHNhbHQ$aGFzaA"
+        ));
     }
 }

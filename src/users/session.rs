@@ -40,7 +40,12 @@ pub struct Session {
 
 /// Starts a new session for `user_id`; returns the cookie value. A new id at
 /// every login means a session id planted before login is worthless.
-pub fn create(c: &mut Conn, user_id: i64, ip: Option<String>, user_agent: Option<String>) -> Result<String> {
+pub fn create(
+    c: &mut Conn,
+    user_id: i64,
+    ip: Option<String>,
+    user_agent: Option<String>,
+) -> Result<String> {
     let token = random_token();
     let now = dates::now();
     c.execute(
@@ -104,7 +109,10 @@ pub fn delete_all(c: &mut Conn, user_id: i64) -> Result<()> {
 
 /// Removes expired sessions (run now and then by the housekeeping task).
 pub fn purge_expired(c: &mut Conn) -> Result<u64> {
-    c.execute("DELETE FROM sessions WHERE expires_at <= ?", params![dates::now()])
+    c.execute(
+        "DELETE FROM sessions WHERE expires_at <= ?",
+        params![dates::now()],
+    )
 }
 
 /// Sets the session cookie: private, HttpOnly, SameSite=Lax, Secure on https sites.

@@ -53,6 +53,16 @@ pub fn by_username(c: &mut Conn, username: &str) -> Result<Option<User>> {
     .transpose()
 }
 
+pub fn by_id(c: &mut Conn, id: i64) -> Result<Option<User>> {
+    c.query_opt(
+        &format!("SELECT {COLUMNS} FROM users WHERE id = ?"),
+        params![id],
+    )?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
 pub fn by_email(c: &mut Conn, email: &str) -> Result<Option<User>> {
     c.query_opt(
         &format!("SELECT {COLUMNS} FROM users WHERE email = ?"),
@@ -103,4 +113,37 @@ pub fn published_post_count(c: &mut Conn, user_id: i64, now: i64) -> Result<i64>
         "SELECT COUNT(*) FROM posts WHERE author_id = ? AND status = 'published' AND published_at <= ?",
         params![user_id, now],
     )
+}
+
+/// Emails of every active admin (contact form recipients).
+pub fn admin_emails(c: &mut Conn) -> Result<Vec<String>> {
+    c.query(
+        "SELECT email FROM users WHERE role = 'admin' AND is_active = 1 ORDER BY id",
+        params![],
+    )?
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+pub fn update_profile(c: &mut Conn, user_id: i64, display_name: &str, bio: &str) -> Result<()> {
+    c.execute(
+        "UPDATE users SET display_name = ?, bio = ?, updated_at = ? WHERE id = ?",
+        params![display_name, bio, crate::dates::now(), user_id],
+    )?;
+    Ok(())
+}
+
+/// Sets (or clears) the avatar file name; returns the previous one.
+pub fn set_avatar(c: &mut Conn, user_id: i64, avatar: Option<&str>) -> Result<Option<String>> {
+    let previous: Option<String> =
+        match c.query_opt("SELECT avatar FROM users WHERE id = ?", params![user_id])? {
+            Some(r) => r.get(0)?,
+            None => None,
+        };
+    c.execute(
+        "UPDATE users SET avatar = ?, updated_at = ? WHERE id = ?",
+        params![avatar, crate::dates::now(), user_id],
+    )?;
+    Ok(previous)
 }

@@ -64,6 +64,16 @@ fn default_catcher(status: Status, req: &Request<'_>) -> ErrorPage {
     page(req, status, explain(status))
 }
 
+/// Anonymous visitors on a protected page go to the login page, then back.
+#[rocket::catch(401)]
+fn login_required(req: &Request<'_>) -> rocket::response::Redirect {
+    let target = req.uri().to_string();
+    let next: String = rocket::http::RawStr::new(&target)
+        .percent_encode()
+        .to_string();
+    rocket::response::Redirect::to(format!("/accounts/login?next={next}"))
+}
+
 pub fn catchers() -> Vec<Catcher> {
-    rocket::catchers![default_catcher]
+    rocket::catchers![default_catcher, login_required]
 }

@@ -2,9 +2,11 @@
 //! headers, error pages, pagination and the page context every view gets.
 
 pub mod assets;
+pub mod csrf;
 pub mod errors;
 pub mod headers;
 pub mod pagination;
+pub mod rate_limit;
 pub mod templates;
 pub mod view;
 

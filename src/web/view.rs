@@ -10,6 +10,8 @@ use serde_json::{Map, Value};
 use crate::blog::{self, model::NavLink};
 use crate::config::Settings;
 use crate::db::Db;
+use crate::users::guards::Visitor;
+use rocket::request::FlashMessage;
 
 /// What every page needs to know about the site and the current request.
 pub struct Site<'r> {
@@ -18,6 +20,10 @@ pub struct Site<'r> {
     pub canonical: String,
     /// Pages linked from the site navigation.
     pub nav: Vec<NavLink>,
+    /// The logged-in user, if any.
+    pub visitor: Visitor,
+    /// A message left by the previous request (POST/redirect/GET).
+    pub flash: Option<(String, String)>,
 }
 
 #[rocket::async_trait]
@@ -37,10 +43,20 @@ impl<'r> FromRequest<'r> for Site<'r> {
             }),
             None => Vec::new(),
         };
+        let visitor = match req.guard::<Visitor>().await {
+            Outcome::Success(v) => v,
+            _ => Visitor(None),
+        };
+        let flash = match req.guard::<Option<FlashMessage<'_>>>().await {
+            Outcome::Success(Some(f)) => Some((f.kind().to_string(), f.message().to_string())),
+            _ => None,
+        };
         Outcome::Success(Site {
             settings,
             canonical: canonical(settings, req),
             nav,
+            visitor,
+            flash,
         })
     }
 }
@@ -103,6 +119,29 @@ impl View {
         self.ctx
             .entry("canonical")
             .or_insert_with(|| Value::String(site.canonical.clone()));
+        self.ctx.insert(
+            "registration_open".into(),
+            Value::Bool(site.settings.registration == crate::config::Registration::Open),
+        );
+        if let Some(session) = &site.visitor.0 {
+            self.ctx.insert(
+                "user".into(),
+                serde_json::json!({
+                    "username": session.user.username,
+                    "display_name": session.user.shown_name(),
+                    "role": session.user.role,
+                }),
+            );
+            self.ctx
+                .entry("csrf_token")
+                .or_insert_with(|| Value::String(session.csrf_token.clone()));
+        }
+        if let Some((kind, message)) = &site.flash {
+            self.ctx.insert(
+                "flash".into(),
+                serde_json::json!({"kind": kind, "message": message}),
+            );
+        }
         Template::render(self.name, Value::Object(self.ctx))
     }
 }

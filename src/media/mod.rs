@@ -1,0 +1,3 @@
+//! Media: safe image handling for uploads (avatars now, the media library later).
+
+pub mod images;

@@ -1,0 +1,91 @@
+//! Rate limits: fixed-window counters in the database, so every instance on
+//! one database shares them and they survive restarts.
+
+use rocket::request::{FromRequest, Outcome, Request};
+
+use crate::db::Conn;
+use crate::error::{Error, Result};
+use crate::params;
+
+/// The client address as Rocket sees it (through `ip_header` when configured).
+#[derive(Debug, Clone)]
+pub struct ClientIp(pub String);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ClientIp {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let ip = req
+            .client_ip()
+            .map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
+        Outcome::Success(ClientIp(ip))
+    }
+}
+
+/// A limit: at most `max` hits per `window` seconds for one subject.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub bucket: &'static str,
+    pub max: u32,
+    pub window: i64,
+}
+
+impl Limit {
+    fn window_start(&self, now: i64) -> i64 {
+        now - now.rem_euclid(self.window)
+    }
+
+    fn hits(&self, c: &mut Conn, subject: &str, start: i64) -> Result<i64> {
+        Ok(c.query_opt(
+            "SELECT hits FROM rate_limits WHERE bucket = ? AND subject = ? AND window_start = ?",
+            params![self.bucket, subject, start],
+        )?
+        .map(|r| r.get::<i64>(0))
+        .transpose()?
+        .unwrap_or(0))
+    }
+
+    /// Fails with `RateLimited` when the subject is already at the limit.
+    pub fn check(&self, c: &mut Conn, subject: &str, now: i64) -> Result<()> {
+        let start = self.window_start(now);
+        if self.hits(c, subject, start)? >= i64::from(self.max) {
+            return Err(Error::RateLimited(
+                u64::try_from(start + self.window - now).unwrap_or(1).max(1),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Counts one hit.
+    pub fn record(&self, c: &mut Conn, subject: &str, now: i64) -> Result<()> {
+        let start = self.window_start(now);
+        let updated = c.execute(
+            "UPDATE rate_limits SET hits = hits + 1 WHERE bucket = ? AND subject = ? AND window_start = ?",
+            params![self.bucket, subject, start],
+        )?;
+        if updated == 0 {
+            c.execute(
+                "INSERT INTO rate_limits (bucket, subject, window_start, hits) VALUES (?, ?, ?, 1)",
+                params![self.bucket, subject, start],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Checks, then counts this hit.
+    pub fn hit(&self, c: &mut Conn, subject: &str, now: i64) -> Result<()> {
+        c.transaction(|c| {
+            self.check(c, subject, now)?;
+            self.record(c, subject, now)
+        })
+    }
+}
+
+/// Forgets windows that ended more than a day ago (housekeeping).
+pub fn purge(c: &mut Conn, now: i64) -> Result<u64> {
+    c.execute(
+        "DELETE FROM rate_limits WHERE window_start < ?",
+        params![now - 2 * 24 * 3600],
+    )
+}
