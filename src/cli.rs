@@ -67,6 +67,11 @@ enum Command {
     Export { file: Option<PathBuf> },
     /// Copy the database to FILE consistently, even while `serve` runs.
     Backup { file: PathBuf },
+    /// Send one test mail through the configured transport, right away.
+    Sendtestemail {
+        /// Recipient address.
+        to: String,
+    },
     /// Validate the configuration.
     Check {
         /// Also flag settings unsafe for production.
@@ -109,6 +114,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import { file } => import(&loaded, &file),
         Command::Export { file } => export(&loaded, file.as_deref()),
         Command::Backup { file } => backup(&loaded, &file),
+        Command::Sendtestemail { to } => sendtestemail(&loaded, &to),
         Command::Check { deploy } => check(&loaded, deploy),
     }
 }
@@ -379,6 +385,31 @@ fn backup(loaded: &Loaded, file: &Path) -> Result<ExitCode> {
     db.backup(file)?;
     println!("Backed up to {}.", file.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sends synchronously (not through the queue) and reports the server's answer.
+fn sendtestemail(loaded: &Loaded, to: &str) -> Result<ExitCode> {
+    let to = users::normalize_email(to).map_err(Error::invalid)?;
+    let mailer = crate::mail::Mailer::new(loaded.settings.clone())?;
+    let message = mailer.render("test", &to, None, serde_json::json!({}))?;
+    let runtime = rocket::tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::internal("starting the runtime", e))?;
+    let outcome = runtime.block_on(crate::mail::transport::deliver(
+        &loaded.settings,
+        0,
+        &message,
+    ));
+    match outcome {
+        Ok(where_to) => {
+            println!("Test mail to {to} {where_to}.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(reason) => Err(Error::invalid(format!(
+            "the test mail could not be sent: {reason}"
+        ))),
+    }
 }
 
 fn check(loaded: &Loaded, deploy: bool) -> Result<ExitCode> {

@@ -71,7 +71,8 @@ async fn contact(
         return Ok(Ok(Flash::success(Redirect::to("/contact"), THANKS)));
     }
     let mut errors = BTreeMap::new();
-    let name = f.name.trim().to_string();
+    // One line: the name goes into the subject.
+    let name = f.name.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.is_empty() || name.chars().count() > 100 {
         errors.insert(
             "name",
@@ -100,7 +101,7 @@ async fn contact(
         max: site.settings.rates.rate_contact_per_hour,
         window: 3600,
     };
-    let mailer = mailer.inner().clone();
+    let (mailer, wake) = (mailer.inner().clone(), mailer.inner().clone());
     db.run(move |c| {
         limit.hit(c, &ip.0, dates::now())?;
         let admins = store::admin_emails(c)?;
@@ -116,5 +117,6 @@ async fn contact(
         })
     })
     .await?;
+    wake.wake();
     Ok(Ok(Flash::success(Redirect::to("/contact"), THANKS)))
 }

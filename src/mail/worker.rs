@@ -12,7 +12,7 @@ use crate::error::Result;
 /// How long a claimed message is reserved for the worker that claimed it.
 const LEASE_SECS: i64 = 300;
 /// The longest the worker sleeps without looking at the queue.
-const IDLE: Duration = Duration::from_secs(30);
+const IDLE: Duration = Duration::from_secs(5);
 
 /// Delay before attempt `attempts + 1`: base, 2×base, 4×base… capped at one hour.
 pub fn backoff(base_secs: u64, attempts: u32) -> i64 {

@@ -355,7 +355,7 @@ async fn signup(
     registration_open(site.settings)?;
     let f = form.into_inner();
     let settings = site.settings.clone();
-    let mailer = mailer.inner().clone();
+    let (mailer, wake) = (mailer.inner().clone(), mailer.inner().clone());
     let values = serde_json::json!({"username": f.username, "email": f.email});
     let outcome = db
         .run(move |c| {
@@ -395,6 +395,7 @@ async fn signup(
             Ok(Ok(()))
         })
         .await?;
+    wake.wake();
     match outcome {
         Ok(()) => Ok(Ok(Flash::success(
             Redirect::to("/accounts/login"),
@@ -511,7 +512,7 @@ async fn resend(
     form: CsrfForm<EmailForm>,
 ) -> Result<Flash<Redirect>> {
     let settings = site.settings.clone();
-    let mailer = mailer.inner().clone();
+    let (mailer, wake) = (mailer.inner().clone(), mailer.inner().clone());
     let email = form.into_inner().email;
     db.run(move |c| {
         limit("reset", settings.rates.rate_reset_per_hour, 3600).hit(c, &ip.0, dates::now())?;
@@ -534,6 +535,7 @@ async fn resend(
         }
     })
     .await?;
+    wake.wake();
     Ok(Flash::success(
         Redirect::to("/accounts/login"),
         "If an unconfirmed account uses this address, a new confirmation mail is on its way.",
@@ -564,7 +566,7 @@ async fn reset_request(
     form: CsrfForm<EmailForm>,
 ) -> Result<Template> {
     let settings = site.settings.clone();
-    let mailer = mailer.inner().clone();
+    let (mailer, wake) = (mailer.inner().clone(), mailer.inner().clone());
     let email = form.into_inner().email;
     db.run(move |c| {
         limit("reset", settings.rates.rate_reset_per_hour, 3600).hit(c, &ip.0, dates::now())?;
@@ -585,6 +587,7 @@ async fn reset_request(
         })
     })
     .await?;
+    wake.wake();
     Ok(notice(
         &site,
         "Check your inbox",
@@ -957,7 +960,7 @@ async fn profile_email(
     let f = form.into_inner();
     let user = me.0.user.clone();
     let settings = site.settings.clone();
-    let mailer = mailer.inner().clone();
+    let (mailer, wake) = (mailer.inner().clone(), mailer.inner().clone());
     let values = serde_json::json!({"email": f.email});
     let outcome = db
         .run(move |c| {
@@ -1001,6 +1004,7 @@ async fn profile_email(
             }
         })
         .await?;
+    wake.wake();
     match outcome {
         Ok(email) => Ok(Ok(Flash::success(
             Redirect::to("/accounts/profile"),

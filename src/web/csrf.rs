@@ -154,12 +154,22 @@ impl<'r, T: FromForm<'r> + 'r> FromData<'r> for CsrfForm<T> {
 }
 
 /// The fields of a form that carries nothing but its CSRF token (logout, a
-/// moderation button): use `CsrfForm<NoFields>`.
-#[derive(rocket::FromForm)]
-pub struct NoFields {
-    /// Rocket needs one field; nothing is ever sent in it.
-    #[field(default = None)]
-    _none: Option<String>,
+/// moderation button): use `CsrfForm<NoFields>`. Anything else sent is ignored.
+pub struct NoFields;
+
+#[rocket::async_trait]
+impl<'r> FromForm<'r> for NoFields {
+    type Context = ();
+
+    fn init(_opts: form::Options) -> Self::Context {}
+
+    fn push_value(_ctxt: &mut Self::Context, _field: ValueField<'r>) {}
+
+    async fn push_data(_ctxt: &mut Self::Context, _field: DataField<'r, '_>) {}
+
+    fn finalize(_ctxt: Self::Context) -> form::Result<'r, Self> {
+        Ok(NoFields)
+    }
 }
 
 #[cfg(test)]

@@ -67,10 +67,16 @@ fn default_catcher(status: Status, req: &Request<'_>) -> ErrorPage {
 /// Anonymous visitors on a protected page go to the login page, then back.
 #[rocket::catch(401)]
 fn login_required(req: &Request<'_>) -> rocket::response::Redirect {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    // Keep the path readable; encode what would end or split a query value.
+    const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'/')
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
     let target = req.uri().to_string();
-    let next: String = rocket::http::RawStr::new(&target)
-        .percent_encode()
-        .to_string();
+    let next = utf8_percent_encode(&target, QUERY_VALUE).to_string();
     rocket::response::Redirect::to(format!("/accounts/login?next={next}"))
 }
 

@@ -2,6 +2,9 @@
 //! built through `carnet::rocket`, and the fixture site.
 #![allow(dead_code)]
 
+pub mod server;
+pub mod smtp;
+
 use std::path::{Path, PathBuf};
 
 use carnet::config::{self, Loaded};
