@@ -1,6 +1,7 @@
 //! Carnet: a blog engine in one binary. This crate root composes the domain
 //! modules into a Rocket application; `main.rs` and the tests share it.
 
+pub mod admin;
 pub mod background;
 pub mod blog;
 pub mod cli;
@@ -14,6 +15,7 @@ pub mod health;
 pub mod mail;
 pub mod markdown;
 pub mod media;
+pub mod site_settings;
 pub mod slugs;
 pub mod transfer;
 pub mod users;
@@ -44,6 +46,7 @@ pub fn rocket(loaded: &Loaded, db: Db) -> Result<Rocket<Build>> {
         .mount("/", blog::routes::routes())
         .mount("/", users::routes::routes())
         .mount("/", contact::routes())
+        .mount("/", admin::routes())
         .mount("/", rocket::routes![web::assets::serve, health::healthz])
         // Uploaded files: no directory listing, no dotfiles, no path traversal
         // (FileServer refuses `..` segments).

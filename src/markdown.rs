@@ -2,7 +2,7 @@
 //! pulldown-cmark renders CommonMark (+ tables, footnotes, strikethrough, task
 //! lists); ammonia then keeps only an allow-list of tags and attributes.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use pulldown_cmark::{html, Event, Options, Parser, Tag, TagEnd};
@@ -28,8 +28,17 @@ fn options() -> Options {
 /// Renders a post or page body: images, tables, code blocks with language
 /// classes and footnotes are kept; scripts, styles, event handlers are not.
 pub fn render_post(markdown: &str) -> Rendered {
+    render_post_with(markdown, &HashMap::new())
+}
+
+/// Like `render_post`, giving images whose URL is a key of `srcsets` that
+/// `srcset` (resized copies from the media library).
+pub fn render_post_with(markdown: &str, srcsets: &HashMap<String, String>) -> Rendered {
     let mut raw = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut raw, Parser::new_ext(markdown, options()));
+    html::push_html(
+        &mut raw,
+        with_srcsets(Parser::new_ext(markdown, options()), srcsets).into_iter(),
+    );
     let html = POST_SANITIZER.clean(&raw).to_string();
     let text = plain_text(markdown);
     Rendered {
@@ -52,6 +61,54 @@ pub fn render_comment(markdown: &str) -> String {
     COMMENT_SANITIZER.clean(&raw).to_string()
 }
 
+/// Image URLs of a document that point into the media library.
+pub fn media_images(markdown: &str) -> Vec<String> {
+    Parser::new_ext(markdown, options())
+        .filter_map(|e| match e {
+            Event::Start(Tag::Image { dest_url, .. }) if dest_url.starts_with("/media/") => {
+                Some(dest_url.to_string())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Replaces each library image by an `<img>` with its `srcset`; other events pass.
+fn with_srcsets<'a>(
+    events: impl Iterator<Item = Event<'a>>,
+    srcsets: &HashMap<String, String>,
+) -> Vec<Event<'a>> {
+    let mut out = Vec::new();
+    let mut image: Option<(String, String, String)> = None; // (src, srcset, alt)
+    for event in events {
+        match (&mut image, event) {
+            (None, Event::Start(Tag::Image { dest_url, .. }))
+                if srcsets.contains_key(dest_url.as_ref()) =>
+            {
+                let set = srcsets[dest_url.as_ref()].clone();
+                image = Some((dest_url.to_string(), set, String::new()));
+            }
+            (Some((src, set, alt)), Event::End(TagEnd::Image)) => {
+                let esc = crate::web::templates::escape_html;
+                out.push(Event::InlineHtml(
+                    format!(
+                        r#"<img src="{}" srcset="{}" sizes="(max-width: 760px) 100vw, 760px" alt="{}" loading="lazy" decoding="async">"#,
+                        esc(src),
+                        esc(set),
+                        esc(alt)
+                    )
+                    .into(),
+                ));
+                image = None;
+            }
+            (Some((_, _, alt)), Event::Text(t) | Event::Code(t)) => alt.push_str(&t),
+            (Some(_), _) => {}
+            (None, other) => out.push(other),
+        }
+    }
+    out
+}
+
 static POST_SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut b = ammonia::Builder::default();
     b.add_tags(["input", "figure", "figcaption", "section"])
@@ -59,7 +116,7 @@ static POST_SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .add_tag_attributes("code", ["class"])
         .add_tag_attributes("div", ["class", "id"])
         .add_tag_attributes("sup", ["class"])
-        .add_tag_attributes("img", ["loading"])
+        .add_tag_attributes("img", ["loading", "decoding", "srcset", "sizes"])
         .attribute_filter(|element, attribute, value| match (element, attribute) {
             ("code", "class") => value.starts_with("language-").then(|| value.into()),
             ("div", "class") => (value == "footnote-definition").then(|| value.into()),
@@ -68,6 +125,11 @@ static POST_SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
                 .then(|| value.into()),
             ("div", "id") => is_anchor(value).then(|| value.into()),
             ("input", "type") => (value == "checkbox").then(|| value.into()),
+            // Only resized copies from our own media library.
+            ("img", "srcset") => value
+                .split(',')
+                .all(|candidate| candidate.trim().starts_with("/media/"))
+                .then(|| value.into()),
             _ => Some(value.into()),
         })
         .link_rel(Some("noopener noreferrer"));
@@ -176,6 +238,34 @@ mod tests {
             r.html
         );
         assert!(r.html.contains("<del>gone</del>"), "{}", r.html);
+    }
+
+    #[test]
+    fn library_images_get_their_srcset() {
+        let mut sets = HashMap::new();
+        sets.insert(
+            "/media/a.jpg".to_string(),
+            "/media/a-400.webp 400w, /media/a.jpg 900w".to_string(),
+        );
+        let r = render_post_with("![A *cat*](/media/a.jpg) ![b](/media/b.jpg)", &sets);
+        assert!(
+            r.html
+                .contains(r#"srcset="/media/a-400.webp 400w, /media/a.jpg 900w""#),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains(r#"alt="A cat""#), "{}", r.html);
+        assert!(
+            r.html.contains(r#"<img src="/media/b.jpg" alt="b">"#),
+            "{}",
+            r.html
+        );
+        let evil = render_post(r#"<img src="/x.png" srcset="javascript:alert(1) 1x">"#);
+        assert!(!evil.html.contains("javascript"), "{}", evil.html);
+        assert_eq!(
+            media_images("![a](/media/a.jpg) ![b](https://x.example/b.png)"),
+            vec!["/media/a.jpg"]
+        );
     }
 
     #[test]

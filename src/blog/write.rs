@@ -4,7 +4,10 @@
 use super::model::PostStatus;
 use crate::db::Conn;
 use crate::error::Result;
+use std::collections::HashMap;
+
 use crate::markdown;
+use crate::media::library;
 use crate::params;
 
 /// Everything needed to create or replace a post.
@@ -21,20 +24,31 @@ pub struct PostInput {
     pub comments_enabled: bool,
 }
 
-/// Creates the post, or updates the one with the same slug; returns its id.
-pub fn upsert_post_by_slug(c: &mut Conn, p: &PostInput, now: i64) -> Result<i64> {
-    let r = markdown::render_post(&p.body_markdown);
-    let existing: Option<i64> = c
-        .query_opt("SELECT id FROM posts WHERE slug = ?", params![&p.slug])?
-        .map(|row| row.get(0))
-        .transpose()?;
-    match existing {
+/// Renders a body, giving library images their resized copies as `srcset`.
+pub fn render_body(c: &mut Conn, body: &str) -> Result<markdown::Rendered> {
+    let mut srcsets = HashMap::new();
+    for url in markdown::media_images(body) {
+        let name = url.trim_start_matches("/media/");
+        if let Some(set) = library::by_file_name(c, name)?
+            .as_ref()
+            .and_then(library::srcset)
+        {
+            srcsets.insert(url, set);
+        }
+    }
+    Ok(markdown::render_post_with(body, &srcsets))
+}
+
+/// Creates the post (`id` = None) or replaces post `id`; returns its id.
+pub fn save_post(c: &mut Conn, id: Option<i64>, p: &PostInput, now: i64) -> Result<i64> {
+    let r = render_body(c, &p.body_markdown)?;
+    match id {
         Some(id) => {
             c.execute(
-                "UPDATE posts SET title = ?, body_markdown = ?, body_html = ?, excerpt = ?, custom_excerpt = ?, \
+                "UPDATE posts SET title = ?, slug = ?, body_markdown = ?, body_html = ?, excerpt = ?, custom_excerpt = ?, \
                  cover_image = ?, status = ?, published_at = ?, author_id = ?, comments_enabled = ?, \
                  reading_minutes = ?, updated_at = ? WHERE id = ?",
-                params![&p.title, &p.body_markdown, r.html, r.excerpt, p.custom_excerpt.as_deref(),
+                params![&p.title, &p.slug, &p.body_markdown, r.html, r.excerpt, p.custom_excerpt.as_deref(),
                     p.cover_image.as_deref(), p.status.as_str(), p.published_at, p.author_id,
                     p.comments_enabled, r.reading_minutes, now, id],
             )?;
@@ -49,6 +63,54 @@ pub fn upsert_post_by_slug(c: &mut Conn, p: &PostInput, now: i64) -> Result<i64>
                 p.comments_enabled, r.reading_minutes, now, now],
         ),
     }
+}
+
+/// The id of the post with this slug.
+pub fn post_id_by_slug(c: &mut Conn, slug: &str) -> Result<Option<i64>> {
+    c.query_opt("SELECT id FROM posts WHERE slug = ?", params![slug])?
+        .map(|row| row.get(0))
+        .transpose()
+}
+
+/// Creates the post, or updates the one with the same slug; returns its id.
+pub fn upsert_post_by_slug(c: &mut Conn, p: &PostInput, now: i64) -> Result<i64> {
+    let existing = post_id_by_slug(c, &p.slug)?;
+    save_post(c, existing, p, now)
+}
+
+/// A slug free among posts (or pages): `base`, else `base-2`, `base-3`…
+pub fn free_slug(c: &mut Conn, table: Table, base: &str, except: Option<i64>) -> Result<String> {
+    let base = if base.is_empty() {
+        "untitled".to_string()
+    } else {
+        base.to_string()
+    };
+    for n in 1.. {
+        let candidate = if n == 1 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
+        if !slug_taken(c, table, &candidate, except)? {
+            return Ok(candidate);
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Table {
+    Posts,
+    Pages,
+}
+
+/// True when another row of `table` than `except` uses `slug`.
+pub fn slug_taken(c: &mut Conn, table: Table, slug: &str, except: Option<i64>) -> Result<bool> {
+    let sql = match table {
+        Table::Posts => "SELECT COUNT(*) FROM posts WHERE slug = ? AND id <> ?",
+        Table::Pages => "SELECT COUNT(*) FROM pages WHERE slug = ? AND id <> ?",
+    };
+    Ok(c.query_scalar::<i64>(sql, params![slug, except.unwrap_or(-1)])? > 0)
 }
 
 /// The tag with this slug, created with `name` when missing; returns its id.
@@ -82,7 +144,7 @@ pub fn upsert_page_by_slug(
     body_markdown: &str,
     now: i64,
 ) -> Result<i64> {
-    let html = markdown::render_post(body_markdown).html;
+    let html = render_body(c, body_markdown)?.html;
     let existing: Option<i64> = c
         .query_opt("SELECT id FROM pages WHERE slug = ?", params![slug])?
         .map(|row| row.get(0))

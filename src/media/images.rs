@@ -41,9 +41,10 @@ pub fn decode(bytes: &[u8]) -> Result<DynamicImage, Refusal> {
     limits.max_alloc = Some(MAX_ALLOC);
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits.clone());
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|e| Refusal::Unprocessable(format!("the image cannot be read: {e}")))?;
+    let mut decoder = reader.into_decoder().map_err(|e| match e {
+        image::ImageError::Limits(_) => too_large(),
+        e => Refusal::Unprocessable(format!("the image cannot be read: {e}")),
+    })?;
     // `into_decoder` does not check the memory limit by itself.
     let (w, h) = decoder.dimensions();
     if w > MAX_SIDE || h > MAX_SIDE {
@@ -57,12 +58,21 @@ pub fn decode(bytes: &[u8]) -> Result<DynamicImage, Refusal> {
         ))
     })?;
     let orientation = decoder.orientation().ok();
-    let mut img = DynamicImage::from_decoder(decoder)
-        .map_err(|e| Refusal::Unprocessable(format!("the image cannot be decoded: {e}")))?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| match e {
+        image::ImageError::Limits(_) => too_large(),
+        e => Refusal::Unprocessable(format!("the image cannot be decoded: {e}")),
+    })?;
     if let Some(o) = orientation {
         img.apply_orientation(o);
     }
     Ok(img)
+}
+
+fn too_large() -> Refusal {
+    Refusal::Unprocessable(format!(
+        "the image is too large in pixels: at most {MAX_SIDE} on each side and {} MB once decoded",
+        MAX_ALLOC / (1024 * 1024)
+    ))
 }
 
 /// A square thumbnail `side` pixels wide, cropped from the centre, as PNG bytes.

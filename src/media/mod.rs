@@ -1,3 +1,4 @@
 //! Media: safe image handling for uploads (avatars now, the media library later).
 
 pub mod images;
+pub mod library;

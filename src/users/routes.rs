@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::mail::Mailer;
 use crate::media::images::{self, Refusal};
 use crate::web::csrf::{self, CsrfForm, CsrfToken, NoFields};
+use crate::web::forms::Flag;
 use crate::web::rate_limit::{ClientIp, Limit};
 use crate::web::{Site, View};
 use crate::{dates, params};
@@ -289,7 +290,7 @@ fn registration_open(settings: &Settings) -> Result<()> {
 
 #[get("/accounts/signup")]
 fn signup_page(site: Site<'_>, csrf: CsrfToken) -> Result<Template> {
-    registration_open(site.settings)?;
+    registration_open(&site.settings)?;
     Ok(form_view(
         "accounts/signup.html",
         &csrf,
@@ -352,7 +353,7 @@ async fn signup(
     ip: ClientIp,
     form: CsrfForm<SignupForm>,
 ) -> Result<std::result::Result<Flash<Redirect>, (Status, Template)>> {
-    registration_open(site.settings)?;
+    registration_open(&site.settings)?;
     let f = form.into_inner();
     let settings = site.settings.clone();
     let (mailer, wake) = (mailer.inner().clone(), mailer.inner().clone());
@@ -744,7 +745,7 @@ async fn profile_page(
     let view = profile_view(
         db,
         &me.0.user,
-        site.settings,
+        &site.settings,
         &csrf,
         "",
         &Errors::new(),
@@ -761,8 +762,7 @@ struct ProfileForm<'r> {
     #[field(default = String::new())]
     bio: String,
     avatar: Option<TempFile<'r>>,
-    #[field(default = false)]
-    remove_avatar: bool,
+    remove_avatar: Flag,
 }
 
 /// Reads an uploaded file into memory (its size is already capped by the form limits).
@@ -825,7 +825,7 @@ async fn profile_update(
     if let Some(file) = f.avatar.as_mut().filter(|f| f.len() > 0) {
         if errors.is_empty() {
             let bytes = read_upload(file).await?;
-            match store_avatar(site.settings, bytes).await {
+            match store_avatar(&site.settings, bytes).await {
                 Ok(name) => new_avatar = Some(name),
                 Err(refusal) => {
                     if refusal == Refusal::UnsupportedType {
@@ -839,10 +839,10 @@ async fn profile_update(
     if !errors.is_empty() {
         let values = serde_json::json!({"display_name": f.display_name, "bio": f.bio});
         let view =
-            profile_view(db, &user, site.settings, &csrf, "profile", &errors, values).await?;
+            profile_view(db, &user, &site.settings, &csrf, "profile", &errors, values).await?;
         return Ok(Err((status, view.render(&site))));
     }
-    let remove = f.remove_avatar;
+    let remove = f.remove_avatar.0;
     let media_dir = site.settings.media_dir.clone();
     db.run(move |c| {
         store::update_profile(c, user.id, &display_name, &bio)?;
@@ -927,7 +927,7 @@ async fn profile_password(
             let view = profile_view(
                 db,
                 &me.0.user,
-                site.settings,
+                &site.settings,
                 &csrf,
                 "password",
                 &errors,
@@ -1016,7 +1016,7 @@ async fn profile_email(
             let view = profile_view(
                 db,
                 &me.0.user,
-                site.settings,
+                &site.settings,
                 &csrf,
                 "email",
                 &errors,

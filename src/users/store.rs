@@ -53,6 +53,17 @@ pub fn by_username(c: &mut Conn, username: &str) -> Result<Option<User>> {
     .transpose()
 }
 
+/// A page of users, oldest first.
+pub fn list(c: &mut Conn, limit: u32, offset: i64) -> Result<Vec<User>> {
+    c.query(
+        &format!("SELECT {COLUMNS} FROM users ORDER BY id LIMIT ? OFFSET ?"),
+        params![limit, offset],
+    )?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
 pub fn by_id(c: &mut Conn, id: i64) -> Result<Option<User>> {
     c.query_opt(
         &format!("SELECT {COLUMNS} FROM users WHERE id = ?"),

@@ -148,7 +148,7 @@ impl<'r, T: FromForm<'r> + 'r> FromData<'r> for CsrfForm<T> {
         }
         match form.inner {
             Ok(inner) => Outcome::Success(CsrfForm(inner)),
-            Err(errors) => Outcome::Error((Status::UnprocessableEntity, errors)),
+            Err(errors) => Outcome::Error((errors.status(), errors)),
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod csrf;
 pub mod errors;
+pub mod forms;
 pub mod headers;
 pub mod pagination;
 pub mod rate_limit;

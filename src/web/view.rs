@@ -10,12 +10,16 @@ use serde_json::{Map, Value};
 use crate::blog::{self, model::NavLink};
 use crate::config::Settings;
 use crate::db::Db;
+use crate::site_settings;
 use crate::users::guards::Visitor;
 use rocket::request::FlashMessage;
 
 /// What every page needs to know about the site and the current request.
 pub struct Site<'r> {
-    pub settings: &'r Settings,
+    /// The settings in force: `Rocket.toml` with the admin's overrides.
+    pub settings: Settings,
+    /// The request's URI path, for active navigation links.
+    pub path: &'r str,
     /// The absolute URL of this page, for `<link rel="canonical">`.
     pub canonical: String,
     /// Pages linked from the site navigation.
@@ -36,13 +40,21 @@ impl<'r> FromRequest<'r> for Site<'r> {
             Outcome::Error(e) => return Outcome::Error((e.0, ())),
             Outcome::Forward(s) => return Outcome::Forward(s),
         };
-        let nav = match req.rocket().state::<Db>() {
-            Some(db) => db.run(blog::store::nav_pages).await.unwrap_or_else(|e| {
-                log::error!("navigation pages: {e}");
-                Vec::new()
-            }),
-            None => Vec::new(),
+        let base = settings.clone();
+        let loaded = match req.rocket().state::<Db>() {
+            Some(db) => db
+                .run(move |c| {
+                    Ok((
+                        site_settings::effective(c, &base)?,
+                        blog::store::nav_pages(c)?,
+                    ))
+                })
+                .await
+                .map_err(|e| log::error!("site settings and navigation: {e}"))
+                .ok(),
+            None => None,
         };
+        let (settings, nav) = loaded.unwrap_or_else(|| (settings.clone(), Vec::new()));
         let visitor = match req.guard::<Visitor>().await {
             Outcome::Success(v) => v,
             _ => Visitor(None),
@@ -52,8 +64,9 @@ impl<'r> FromRequest<'r> for Site<'r> {
             _ => None,
         };
         Outcome::Success(Site {
+            canonical: canonical(&settings, req),
+            path: req.uri().path().as_str(),
             settings,
-            canonical: canonical(settings, req),
             nav,
             visitor,
             flash,
@@ -112,7 +125,7 @@ impl View {
 
     /// Renders with the shared parts of the context.
     pub fn render(mut self, site: &Site<'_>) -> Template {
-        self.ctx.insert("site".into(), site_context(site.settings));
+        self.ctx.insert("site".into(), site_context(&site.settings));
         self.ctx
             .entry("nav_pages")
             .or_insert_with(|| serde_json::to_value(&site.nav).unwrap_or_default());

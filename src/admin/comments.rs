@@ -1,0 +1,209 @@
+//! The moderation queue: pending, approved and spam comments; approve, mark as
+//! spam, delete — one by one or in bulk; empty the spam folder.
+
+use rocket::form::FromForm;
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, Route, State};
+use rocket_dyn_templates::Template;
+use serde::Serialize;
+
+use super::{admin_view, page_of, PER_PAGE};
+use crate::db::{Conn, Db, Value};
+use crate::error::{Error, Result};
+use crate::users::guards::EditorUser;
+use crate::web::csrf::{CsrfForm, NoFields};
+use crate::web::{Pagination, Site};
+use crate::{dates, params};
+
+pub fn routes() -> Vec<Route> {
+    routes![list, approve, spam, delete, bulk, empty_spam]
+}
+
+#[derive(Debug, Serialize)]
+pub struct Row {
+    id: i64,
+    author_name: String,
+    author_email: String,
+    body_html: String,
+    status: String,
+    created_display: String,
+    post_title: String,
+    post_url: String,
+    ip: Option<String>,
+}
+
+/// Comments with `status` (all when `None`), newest first.
+pub fn rows(c: &mut Conn, status: Option<&str>, limit: u32, offset: i64) -> Result<Vec<Row>> {
+    let (filter, mut params): (&str, Vec<Value>) = match status {
+        Some(s) => ("WHERE c.status = ?", vec![s.into()]),
+        None => ("", Vec::new()),
+    };
+    params.push(limit.into());
+    params.push(offset.into());
+    c.query(
+        &format!(
+            "SELECT c.id, COALESCE(NULLIF(u.display_name, ''), u.username, c.author_name), COALESCE(u.email, c.author_email), \
+             c.body_html, c.status, c.created_at, p.title, p.slug, c.ip \
+             FROM comments c JOIN posts p ON p.id = c.post_id LEFT JOIN users u ON u.id = c.user_id \
+             {filter} ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?"
+        ),
+        &params,
+    )?
+    .iter()
+    .map(|r| {
+        let id: i64 = r.get(0)?;
+        let slug: String = r.get(7)?;
+        Ok(Row {
+            id,
+            author_name: r.get::<Option<String>>(1)?.unwrap_or_default(),
+            author_email: r.get::<Option<String>>(2)?.unwrap_or_default(),
+            body_html: r.get(3)?,
+            status: r.get(4)?,
+            created_display: dates::display(r.get(5)?),
+            post_title: r.get(6)?,
+            post_url: format!("/posts/{slug}#comment-{id}"),
+            ip: r.get(8)?,
+        })
+    })
+    .collect()
+}
+
+fn status_of(s: Option<&str>) -> &'static str {
+    match s {
+        Some("approved") => "approved",
+        Some("spam") => "spam",
+        _ => "pending",
+    }
+}
+
+#[get("/admin/comments?<status>&<page>")]
+async fn list(
+    db: &State<Db>,
+    site: Site<'_>,
+    me: EditorUser,
+    status: Option<&str>,
+    page: Option<&str>,
+) -> Result<Template> {
+    let status = status_of(status);
+    let (page, offset) = page_of(page, PER_PAGE)?;
+    let (comments, counts) = db
+        .run(move |c| {
+            let mut counts = serde_json::Map::new();
+            for s in ["pending", "approved", "spam"] {
+                let n: i64 =
+                    c.query_scalar("SELECT COUNT(*) FROM comments WHERE status = ?", params![s])?;
+                counts.insert(s.into(), n.into());
+            }
+            Ok((rows(c, Some(status), PER_PAGE, offset)?, counts))
+        })
+        .await?;
+    let total = counts.get(status).and_then(|v| v.as_i64()).unwrap_or(0);
+    let pager = Pagination::new(
+        page,
+        PER_PAGE,
+        total,
+        &format!("/admin/comments?status={status}"),
+    )?;
+    Ok(admin_view(db, "admin/comments.html", "comments", &me.0)
+        .await?
+        .title("Comments")
+        .with("status", status)
+        .with("counts", counts)
+        .with("comments", comments)
+        .with("pagination", super::posts::fix_pager(pager))
+        .render(&site))
+}
+
+/// Applies a moderation action to comments; returns how many changed.
+fn moderate(c: &mut Conn, action: &str, ids: &[i64]) -> Result<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let list: Vec<Value> = ids.iter().map(|&id| id.into()).collect();
+    let marks = Conn::placeholders(ids.len());
+    let sql = match action {
+        "approve" => format!("UPDATE comments SET status = 'approved' WHERE id IN ({marks})"),
+        "spam" => format!("UPDATE comments SET status = 'spam' WHERE id IN ({marks})"),
+        "delete" => format!("DELETE FROM comments WHERE id IN ({marks})"),
+        _ => return Err(Error::invalid("Unknown action.")),
+    };
+    c.transaction(|c| c.execute(&sql, &list))
+}
+
+async fn one(db: &Db, action: &'static str, id: i64, done: &str) -> Result<Flash<Redirect>> {
+    let n = db.run(move |c| moderate(c, action, &[id])).await?;
+    if n == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(Flash::success(Redirect::to("/admin/comments"), done))
+}
+
+#[post("/admin/comments/<id>/approve", data = "<_form>")]
+async fn approve(
+    db: &State<Db>,
+    _me: EditorUser,
+    id: i64,
+    _form: CsrfForm<NoFields>,
+) -> Result<Flash<Redirect>> {
+    one(db, "approve", id, "The comment is approved.").await
+}
+
+#[post("/admin/comments/<id>/spam", data = "<_form>")]
+async fn spam(
+    db: &State<Db>,
+    _me: EditorUser,
+    id: i64,
+    _form: CsrfForm<NoFields>,
+) -> Result<Flash<Redirect>> {
+    one(db, "spam", id, "The comment is marked as spam.").await
+}
+
+#[post("/admin/comments/<id>/delete", data = "<_form>")]
+async fn delete(
+    db: &State<Db>,
+    _me: EditorUser,
+    id: i64,
+    _form: CsrfForm<NoFields>,
+) -> Result<Flash<Redirect>> {
+    one(db, "delete", id, "The comment is deleted.").await
+}
+
+#[derive(FromForm)]
+struct BulkForm {
+    #[field(default = String::new())]
+    action: String,
+    #[field(default = Vec::new())]
+    ids: Vec<i64>,
+}
+
+#[post("/admin/comments/bulk", data = "<form>")]
+async fn bulk(
+    db: &State<Db>,
+    _me: EditorUser,
+    form: CsrfForm<BulkForm>,
+) -> Result<Flash<Redirect>> {
+    let f = form.into_inner();
+    if !matches!(f.action.as_str(), "approve" | "spam" | "delete") {
+        return Err(Error::invalid("Choose approve, spam or delete."));
+    }
+    let n = db.run(move |c| moderate(c, &f.action, &f.ids)).await?;
+    Ok(Flash::success(
+        Redirect::to("/admin/comments"),
+        format!("{n} comment(s) updated."),
+    ))
+}
+
+#[post("/admin/comments/spam/empty", data = "<_form>")]
+async fn empty_spam(
+    db: &State<Db>,
+    _me: EditorUser,
+    _form: CsrfForm<NoFields>,
+) -> Result<Flash<Redirect>> {
+    let n = db
+        .run(|c| c.execute("DELETE FROM comments WHERE status = 'spam'", params![]))
+        .await?;
+    Ok(Flash::success(
+        Redirect::to("/admin/comments?status=spam"),
+        format!("{n} spam comment(s) deleted."),
+    ))
+}

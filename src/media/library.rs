@@ -1,0 +1,291 @@
+//! The media library: uploads turned into safe, re-encoded files with resized
+//! variants (for `srcset`) and a thumbnail, all under random names.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use image::{DynamicImage, ImageFormat};
+use rocket::tokio::sync::Semaphore;
+use serde::{Deserialize, Serialize};
+
+use super::images::{self, Refusal};
+use crate::db::{Conn, Row};
+use crate::error::Result;
+use crate::{dates, params};
+
+/// Widths of the resized copies used in `srcset`.
+pub const WIDTHS: [u32; 3] = [400, 800, 1600];
+pub const THUMB_WIDTH: u32 = 320;
+
+/// Decoding and resizing are heavy: at most two at once, whatever the load.
+static SLOTS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(2));
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    pub width: u32,
+    pub file: String,
+}
+
+/// A stored file, as the library lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Media {
+    pub id: i64,
+    pub file_name: String,
+    pub original_name: String,
+    pub mime: String,
+    pub size_bytes: i64,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub thumb: Option<String>,
+    pub variants: Vec<Variant>,
+    pub created_at: i64,
+}
+
+/// Files written for one upload, ready to be recorded.
+#[derive(Debug, Clone)]
+pub struct Processed {
+    pub file_name: String,
+    pub mime: &'static str,
+    pub size_bytes: u64,
+    pub width: u32,
+    pub height: u32,
+    pub thumb: String,
+    pub variants: Vec<Variant>,
+}
+
+fn encode(img: &DynamicImage, format: ImageFormat) -> std::result::Result<Vec<u8>, Refusal> {
+    let mut out = Vec::new();
+    let result = if format == ImageFormat::Jpeg {
+        let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
+        img.to_rgb8().write_with_encoder(encoder)
+    } else {
+        img.write_to(&mut Cursor::new(&mut out), format)
+    };
+    result.map_err(|e| Refusal::Unprocessable(format!("the image cannot be encoded: {e}")))?;
+    Ok(out)
+}
+
+fn extension(format: ImageFormat) -> &'static str {
+    match format {
+        ImageFormat::Jpeg => "jpg",
+        ImageFormat::WebP => "webp",
+        _ => "png",
+    }
+}
+
+fn mime(format: ImageFormat) -> &'static str {
+    match format {
+        ImageFormat::Jpeg => "image/jpeg",
+        ImageFormat::WebP => "image/webp",
+        _ => "image/png",
+    }
+}
+
+/// Writes files into `dir` through temporary files renamed into place; on any
+/// error, removes what was written, so a refused upload leaves nothing behind.
+struct Writer {
+    dir: PathBuf,
+    written: Vec<PathBuf>,
+}
+
+impl Writer {
+    fn write(&mut self, name: &str, bytes: &[u8]) -> std::result::Result<(), Refusal> {
+        let fail =
+            |e: std::io::Error| Refusal::Unprocessable(format!("the file could not be saved: {e}"));
+        let mut tmp = tempfile::NamedTempFile::new_in(&self.dir).map_err(fail)?;
+        std::io::Write::write_all(&mut tmp, bytes).map_err(fail)?;
+        let path = self.dir.join(name);
+        tmp.persist(&path).map_err(|e| fail(e.error))?;
+        self.written.push(path);
+        Ok(())
+    }
+
+    fn abandon(self) {
+        for path in self.written {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Decodes, strips metadata by re-encoding, resizes; writes everything or nothing.
+/// GIFs are stored as PNG (their first frame).
+pub fn process(dir: &Path, bytes: &[u8]) -> std::result::Result<Processed, Refusal> {
+    let source = images::sniff(bytes)?;
+    let img = images::decode(bytes)?;
+    let format = match source {
+        ImageFormat::Jpeg => ImageFormat::Jpeg,
+        ImageFormat::WebP => ImageFormat::WebP,
+        _ => ImageFormat::Png,
+    };
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Refusal::Unprocessable(format!("the media folder is unusable: {e}")))?;
+    let stem = crate::users::session::random_token()[..22]
+        .to_lowercase()
+        .replace(['-', '_'], "x");
+    let mut writer = Writer {
+        dir: dir.to_path_buf(),
+        written: Vec::new(),
+    };
+    match write_all(&mut writer, &img, format, &stem) {
+        Ok(p) => Ok(p),
+        Err(e) => {
+            writer.abandon();
+            Err(e)
+        }
+    }
+}
+
+fn write_all(
+    w: &mut Writer,
+    img: &DynamicImage,
+    format: ImageFormat,
+    stem: &str,
+) -> std::result::Result<Processed, Refusal> {
+    let ext = extension(format);
+    let main = encode(img, format)?;
+    let file_name = format!("{stem}.{ext}");
+    w.write(&file_name, &main)?;
+    let (width, height) = (img.width(), img.height());
+    let mut variants = Vec::new();
+    for target in WIDTHS.iter().copied().filter(|t| *t < width) {
+        let resized = img.resize(target, u32::MAX, image::imageops::FilterType::CatmullRom);
+        let same = encode(&resized, format)?;
+        let webp = encode(&resized, ImageFormat::WebP)?;
+        // WebP where it is smaller, the original format otherwise.
+        let (bytes, ext) = if webp.len() < same.len() {
+            (webp, "webp")
+        } else {
+            (same, ext)
+        };
+        let file = format!("{stem}-{target}.{ext}");
+        w.write(&file, &bytes)?;
+        variants.push(Variant {
+            width: target,
+            file,
+        });
+    }
+    let thumb_img = if width > THUMB_WIDTH {
+        img.resize(THUMB_WIDTH, u32::MAX, image::imageops::FilterType::Triangle)
+    } else {
+        img.clone()
+    };
+    let thumb = format!("{stem}-thumb.{ext}");
+    w.write(&thumb, &encode(&thumb_img, format)?)?;
+    Ok(Processed {
+        file_name,
+        mime: mime(format),
+        size_bytes: main.len() as u64,
+        width,
+        height,
+        thumb,
+        variants,
+    })
+}
+
+/// `process` off the async executor, two at a time.
+pub async fn process_upload(
+    dir: PathBuf,
+    bytes: Vec<u8>,
+) -> std::result::Result<Processed, Refusal> {
+    let _slot = SLOTS
+        .acquire()
+        .await
+        .map_err(|_| Refusal::Unprocessable("the server is shutting down".into()))?;
+    rocket::tokio::task::spawn_blocking(move || process(&dir, &bytes))
+        .await
+        .map_err(|e| Refusal::Unprocessable(format!("the image could not be processed: {e}")))?
+}
+
+pub fn record(
+    c: &mut Conn,
+    p: &Processed,
+    original_name: &str,
+    uploader: Option<i64>,
+) -> Result<i64> {
+    let variants = serde_json::to_string(&p.variants).unwrap_or_else(|_| "[]".into());
+    c.insert(
+        "INSERT INTO media (file_name, original_name, mime, size_bytes, width, height, uploader_id, created_at, variants, thumb) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![&p.file_name, original_name, p.mime, p.size_bytes as i64, p.width, p.height, uploader, dates::now(), variants, &p.thumb],
+    )
+}
+
+const COLUMNS: &str =
+    "id, file_name, original_name, mime, size_bytes, width, height, thumb, variants, created_at";
+
+fn from_row(r: &Row) -> Result<Media> {
+    let variants: String = r.get(8)?;
+    Ok(Media {
+        id: r.get(0)?,
+        file_name: r.get(1)?,
+        original_name: r.get(2)?,
+        mime: r.get(3)?,
+        size_bytes: r.get(4)?,
+        width: r.get(5)?,
+        height: r.get(6)?,
+        thumb: r.get(7)?,
+        variants: serde_json::from_str(&variants).unwrap_or_default(),
+        created_at: r.get(9)?,
+    })
+}
+
+pub fn count(c: &mut Conn) -> Result<i64> {
+    c.query_scalar("SELECT COUNT(*) FROM media", params![])
+}
+
+pub fn list(c: &mut Conn, limit: u32, offset: i64) -> Result<Vec<Media>> {
+    c.query(
+        &format!("SELECT {COLUMNS} FROM media ORDER BY id DESC LIMIT ? OFFSET ?"),
+        params![limit, offset],
+    )?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+pub fn by_file_name(c: &mut Conn, name: &str) -> Result<Option<Media>> {
+    c.query_opt(
+        &format!("SELECT {COLUMNS} FROM media WHERE file_name = ?"),
+        params![name],
+    )?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
+/// Deletes the row and every file of the upload.
+pub fn delete(c: &mut Conn, id: i64, dir: &Path) -> Result<bool> {
+    let Some(row) = c.query_opt(
+        &format!("SELECT {COLUMNS} FROM media WHERE id = ?"),
+        params![id],
+    )?
+    else {
+        return Ok(false);
+    };
+    let m = from_row(&row)?;
+    c.execute("DELETE FROM media WHERE id = ?", params![id])?;
+    let files = std::iter::once(m.file_name)
+        .chain(m.thumb)
+        .chain(m.variants.into_iter().map(|v| v.file));
+    for file in files {
+        let _ = std::fs::remove_file(dir.join(file));
+    }
+    Ok(true)
+}
+
+/// The `srcset` of an uploaded image: its variants plus the original.
+pub fn srcset(m: &Media) -> Option<String> {
+    if m.variants.is_empty() {
+        return None;
+    }
+    let mut parts: Vec<String> = m
+        .variants
+        .iter()
+        .map(|v| format!("/media/{} {}w", v.file, v.width))
+        .collect();
+    if let Some(w) = m.width {
+        parts.push(format!("/media/{} {w}w", m.file_name));
+    }
+    Some(parts.join(", "))
+}

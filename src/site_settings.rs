@@ -1,0 +1,82 @@
+//! Site settings stored in the database (edited in the admin): they override the
+//! `Rocket.toml` values for the title, description, comments and registration
+//! modes and list length. Read on every request, so every instance agrees.
+
+use crate::config::{CommentsMode, Registration, Settings};
+use crate::db::Conn;
+use crate::error::Result;
+use crate::params;
+
+pub const KEYS: [&str; 5] = [
+    "site_title",
+    "site_description",
+    "comments",
+    "registration",
+    "posts_per_page",
+];
+
+/// The settings with the database overrides applied.
+pub fn effective(c: &mut Conn, base: &Settings) -> Result<Settings> {
+    let mut s = base.clone();
+    for row in c.query("SELECT key, value FROM site_settings", params![])? {
+        let key: String = row.get(0)?;
+        let value: String = row.get(1)?;
+        apply(&mut s, &key, &value);
+    }
+    Ok(s)
+}
+
+/// Applies one override; unknown keys and invalid values are ignored.
+fn apply(s: &mut Settings, key: &str, value: &str) {
+    match key {
+        "site_title" => s.site_title = value.to_string(),
+        "site_description" => s.site_description = value.to_string(),
+        "comments" => {
+            if let Some(mode) = parse_comments(value) {
+                s.comments = mode;
+            }
+        }
+        "registration" => {
+            if let Some(mode) = parse_registration(value) {
+                s.registration = mode;
+            }
+        }
+        "posts_per_page" => {
+            if let Ok(n @ 1..=100) = value.parse::<u32>() {
+                s.posts_per_page = n;
+            }
+        }
+        _ => {}
+    }
+}
+
+pub fn parse_comments(value: &str) -> Option<CommentsMode> {
+    match value {
+        "open" => Some(CommentsMode::Open),
+        "members" => Some(CommentsMode::Members),
+        "closed" => Some(CommentsMode::Closed),
+        _ => None,
+    }
+}
+
+pub fn parse_registration(value: &str) -> Option<Registration> {
+    match value {
+        "open" => Some(Registration::Open),
+        "closed" => Some(Registration::Closed),
+        _ => None,
+    }
+}
+
+/// Stores the overrides (one transaction).
+pub fn save(c: &mut Conn, values: &[(&str, String)]) -> Result<()> {
+    c.transaction(|c| {
+        for (key, value) in values {
+            c.execute("DELETE FROM site_settings WHERE key = ?", params![*key])?;
+            c.execute(
+                "INSERT INTO site_settings (key, value) VALUES (?, ?)",
+                params![*key, value],
+            )?;
+        }
+        Ok(())
+    })
+}
