@@ -90,6 +90,12 @@ pub struct Settings {
     pub mail_retry_base_secs: u64,
     /// Attempts before a mail is marked failed (kept, visible to admins).
     pub mail_max_attempts: u32,
+    /// Comments sent sooner than this after the page was shown are dropped as bot traffic.
+    pub comment_min_seconds: i64,
+    /// Comments with more links than this are stored as spam.
+    pub comment_max_links: usize,
+    /// Words or addresses that make a comment spam (case-insensitive).
+    pub comment_blocklist: Vec<String>,
     /// True when `secret_key` came from the configuration rather than the key file.
     pub secret_key_configured: bool,
 }
@@ -127,6 +133,9 @@ struct Raw {
     rates: RateLimits,
     mail_retry_base_secs: u64,
     mail_max_attempts: u32,
+    comment_min_seconds: i64,
+    comment_max_links: usize,
+    comment_blocklist: Vec<String>,
 }
 
 /// Requests allowed per client IP (and, for login failures, per account).
@@ -182,6 +191,9 @@ impl Default for Raw {
             rates: RateLimits::default(),
             mail_retry_base_secs: 15,
             mail_max_attempts: 12,
+            comment_min_seconds: 3,
+            comment_max_links: 3,
+            comment_blocklist: Vec::new(),
         }
     }
 }
@@ -309,6 +321,9 @@ fn resolve(raw: Raw, profile: String, secret_key_configured: bool) -> Result<Set
         rates: raw.rates,
         mail_retry_base_secs: raw.mail_retry_base_secs.max(1),
         mail_max_attempts: raw.mail_max_attempts.max(1),
+        comment_min_seconds: raw.comment_min_seconds.max(0),
+        comment_max_links: raw.comment_max_links,
+        comment_blocklist: raw.comment_blocklist,
         secret_key_configured,
     })
 }

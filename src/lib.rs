@@ -11,10 +11,12 @@ pub mod contact;
 pub mod dates;
 pub mod db;
 pub mod error;
+pub mod feeds;
 pub mod health;
 pub mod mail;
 pub mod markdown;
 pub mod media;
+pub mod search;
 pub mod site_settings;
 pub mod slugs;
 pub mod transfer;
@@ -41,12 +43,16 @@ pub fn rocket(loaded: &Loaded, db: Db) -> Result<Rocket<Build>> {
         .attach(web::headers::SecurityHeaders {
             hsts: settings.https(),
         })
+        .attach(web::conditional::ConditionalGet)
         // Our own headers replace Rocket's default Shield.
         .attach(rocket::shield::Shield::new())
         .mount("/", blog::routes::routes())
         .mount("/", users::routes::routes())
         .mount("/", contact::routes())
         .mount("/", admin::routes())
+        .mount("/", feeds::routes())
+        .mount("/", search::routes())
+        .mount("/", comments::routes::routes())
         .mount("/", rocket::routes![web::assets::serve, health::healthz])
         // Uploaded files: no directory listing, no dotfiles, no path traversal
         // (FileServer refuses `..` segments).

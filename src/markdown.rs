@@ -11,6 +11,8 @@ use pulldown_cmark::{html, Event, Options, Parser, Tag, TagEnd};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
     pub html: String,
+    /// The readable text, for search.
+    pub text: String,
     pub excerpt: String,
     pub reading_minutes: i64,
 }
@@ -45,6 +47,7 @@ pub fn render_post_with(markdown: &str, srcsets: &HashMap<String, String>) -> Re
         html,
         excerpt: excerpt(&text, EXCERPT_CHARS),
         reading_minutes: reading_minutes(&text),
+        text,
     }
 }
 

@@ -41,6 +41,7 @@ fn apply(s: &mut Settings, key: &str, value: &str) {
                 s.registration = mode;
             }
         }
+        "comment_blocklist" => s.comment_blocklist = parse_blocklist(value),
         "posts_per_page" => {
             if let Ok(n @ 1..=100) = value.parse::<u32>() {
                 s.posts_per_page = n;
@@ -48,6 +49,15 @@ fn apply(s: &mut Settings, key: &str, value: &str) {
         }
         _ => {}
     }
+}
+
+/// One word or address per line; blank lines ignored.
+pub fn parse_blocklist(value: &str) -> Vec<String> {
+    value
+        .lines()
+        .map(|l| l.trim().to_lowercase())
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 pub fn parse_comments(value: &str) -> Option<CommentsMode> {

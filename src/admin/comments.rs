@@ -8,8 +8,11 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use super::{admin_view, page_of, PER_PAGE};
+use crate::comments::notify;
+use crate::config::Settings;
 use crate::db::{Conn, Db, Value};
 use crate::error::{Error, Result};
+use crate::mail::Mailer;
 use crate::users::guards::EditorUser;
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::{Pagination, Site};
@@ -110,7 +113,7 @@ async fn list(
         .with("status", status)
         .with("counts", counts)
         .with("comments", comments)
-        .with("pagination", super::posts::fix_pager(pager))
+        .with("pagination", pager)
         .render(&site))
 }
 
@@ -130,8 +133,41 @@ fn moderate(c: &mut Conn, action: &str, ids: &[i64]) -> Result<u64> {
     c.transaction(|c| c.execute(&sql, &list))
 }
 
-async fn one(db: &Db, action: &'static str, id: i64, done: &str) -> Result<Flash<Redirect>> {
-    let n = db.run(move |c| moderate(c, action, &[id])).await?;
+/// Moderates, then tells parents' authors about replies that became visible.
+async fn apply(
+    db: &Db,
+    mailer: &Mailer,
+    settings: &Settings,
+    action: String,
+    ids: Vec<i64>,
+) -> Result<u64> {
+    let (m, s) = (mailer.clone(), settings.clone());
+    let n = db
+        .run(move |c| {
+            c.transaction(|c| {
+                let n = moderate(c, &action, &ids)?;
+                if action == "approve" {
+                    for id in &ids {
+                        notify::reply_approved(c, &m, &s, *id)?;
+                    }
+                }
+                Ok(n)
+            })
+        })
+        .await?;
+    mailer.wake();
+    Ok(n)
+}
+
+async fn one(
+    db: &Db,
+    mailer: &Mailer,
+    site: &Site<'_>,
+    action: &str,
+    id: i64,
+    done: &str,
+) -> Result<Flash<Redirect>> {
+    let n = apply(db, mailer, &site.settings, action.to_string(), vec![id]).await?;
     if n == 0 {
         return Err(Error::NotFound);
     }
@@ -141,31 +177,45 @@ async fn one(db: &Db, action: &'static str, id: i64, done: &str) -> Result<Flash
 #[post("/admin/comments/<id>/approve", data = "<_form>")]
 async fn approve(
     db: &State<Db>,
+    mailer: &State<Mailer>,
+    site: Site<'_>,
     _me: EditorUser,
     id: i64,
     _form: CsrfForm<NoFields>,
 ) -> Result<Flash<Redirect>> {
-    one(db, "approve", id, "The comment is approved.").await
+    one(db, mailer, &site, "approve", id, "The comment is approved.").await
 }
 
 #[post("/admin/comments/<id>/spam", data = "<_form>")]
 async fn spam(
     db: &State<Db>,
+    mailer: &State<Mailer>,
+    site: Site<'_>,
     _me: EditorUser,
     id: i64,
     _form: CsrfForm<NoFields>,
 ) -> Result<Flash<Redirect>> {
-    one(db, "spam", id, "The comment is marked as spam.").await
+    one(
+        db,
+        mailer,
+        &site,
+        "spam",
+        id,
+        "The comment is marked as spam.",
+    )
+    .await
 }
 
 #[post("/admin/comments/<id>/delete", data = "<_form>")]
 async fn delete(
     db: &State<Db>,
+    mailer: &State<Mailer>,
+    site: Site<'_>,
     _me: EditorUser,
     id: i64,
     _form: CsrfForm<NoFields>,
 ) -> Result<Flash<Redirect>> {
-    one(db, "delete", id, "The comment is deleted.").await
+    one(db, mailer, &site, "delete", id, "The comment is deleted.").await
 }
 
 #[derive(FromForm)]
@@ -179,6 +229,8 @@ struct BulkForm {
 #[post("/admin/comments/bulk", data = "<form>")]
 async fn bulk(
     db: &State<Db>,
+    mailer: &State<Mailer>,
+    site: Site<'_>,
     _me: EditorUser,
     form: CsrfForm<BulkForm>,
 ) -> Result<Flash<Redirect>> {
@@ -186,7 +238,7 @@ async fn bulk(
     if !matches!(f.action.as_str(), "approve" | "spam" | "delete") {
         return Err(Error::invalid("Choose approve, spam or delete."));
     }
-    let n = db.run(move |c| moderate(c, &f.action, &f.ids)).await?;
+    let n = apply(db, mailer, &site.settings, f.action, f.ids).await?;
     Ok(Flash::success(
         Redirect::to("/admin/comments"),
         format!("{n} comment(s) updated."),

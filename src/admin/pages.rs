@@ -229,21 +229,21 @@ async fn save(
                 } else {
                     write::free_slug(c, Table::Pages, &slug, id)?
                 };
-                let html = write::render_body(c, &f.body)?.html;
+                let r = write::render_body(c, &f.body)?;
                 let now = dates::now();
                 let page_id = match id {
                     Some(id) => {
                         c.execute(
-                            "UPDATE pages SET title = ?, slug = ?, body_markdown = ?, body_html = ?, status = ?, show_in_nav = ?, \
-                             nav_order = ?, updated_at = ? WHERE id = ?",
-                            params![&title, &slug, &f.body, html, &f.status, f.show_in_nav.0, nav_order, now, id],
+                            "UPDATE pages SET title = ?, slug = ?, body_markdown = ?, body_html = ?, body_text = ?, status = ?, \
+                             show_in_nav = ?, nav_order = ?, updated_at = ? WHERE id = ?",
+                            params![&title, &slug, &f.body, r.html, r.text, &f.status, f.show_in_nav.0, nav_order, now, id],
                         )?;
                         id
                     }
                     None => c.insert(
-                        "INSERT INTO pages (title, slug, body_markdown, body_html, status, show_in_nav, nav_order, created_at, updated_at) \
-                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        params![&title, &slug, &f.body, html, &f.status, f.show_in_nav.0, nav_order, now, now],
+                        "INSERT INTO pages (title, slug, body_markdown, body_html, body_text, status, show_in_nav, nav_order, \
+                         created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        params![&title, &slug, &f.body, r.html, r.text, &f.status, f.show_in_nav.0, nav_order, now, now],
                     )?,
                 };
                 Ok(Some(page_id))

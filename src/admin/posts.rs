@@ -225,7 +225,7 @@ async fn list(
         .with("filters", &filter)
         .with("tags", tags)
         .with("authors", authors)
-        .with("pagination", fix_pager(pager))
+        .with("pagination", pager)
         .render(&site))
 }
 
@@ -247,18 +247,6 @@ fn serde_urlencoded_filter(f: &Filter) -> String {
     } else {
         format!("?{}", parts.join("&"))
     }
-}
-
-/// The pager builds `path?page=N`; with filters already in the path it needs `&`.
-pub fn fix_pager(mut p: Pagination) -> Pagination {
-    for url in [&mut p.prev_url, &mut p.next_url].into_iter().flatten() {
-        if url.matches('?').count() > 1 {
-            if let Some(i) = url.rfind('?') {
-                url.replace_range(i..=i, "&");
-            }
-        }
-    }
-    p
 }
 
 #[derive(FromForm)]

@@ -87,6 +87,7 @@ fn current_values(site: &Site<'_>) -> serde_json::Value {
         "comments": s.comments,
         "registration": s.registration,
         "posts_per_page": s.posts_per_page.to_string(),
+        "comment_blocklist": s.comment_blocklist.join("\n"),
     })
 }
 
@@ -112,6 +113,8 @@ struct SettingsForm {
     registration: String,
     #[field(default = String::new())]
     posts_per_page: String,
+    #[field(default = String::new())]
+    comment_blocklist: String,
 }
 
 #[post("/admin/settings", data = "<form>")]
@@ -143,6 +146,7 @@ async fn save_settings(
         let values = serde_json::json!({
             "site_title": f.site_title, "site_description": f.site_description, "comments": f.comments,
             "registration": f.registration, "posts_per_page": f.posts_per_page,
+            "comment_blocklist": f.comment_blocklist,
         });
         let page = admin_view(db, "admin/settings.html", "settings", &me.0)
             .await?
@@ -158,6 +162,10 @@ async fn save_settings(
         ("comments", f.comments),
         ("registration", f.registration),
         ("posts_per_page", f.posts_per_page.trim().to_string()),
+        (
+            "comment_blocklist",
+            site_settings::parse_blocklist(&f.comment_blocklist).join("\n"),
+        ),
     ];
     db.run(move |c| site_settings::save(c, &values)).await?;
     Ok(Ok(Flash::success(

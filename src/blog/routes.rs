@@ -10,14 +10,17 @@ use crate::dates;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::users;
+use crate::users::guards::Visitor;
+use crate::web::csrf::CsrfToken;
 use crate::web::{pagination, Pagination, Site, View};
+use rocket::http::CookieJar;
 
 pub fn routes() -> Vec<Route> {
     routes![index, post, tags, tag, author, archive, page]
 }
 
 /// A page of public posts in `scope`, and its pager (404 past the end).
-async fn post_page(
+async fn posts_list(
     db: &Db,
     site: &Site<'_>,
     scope: Scope,
@@ -40,7 +43,7 @@ async fn post_page(
 
 #[get("/?<page>")]
 async fn index(db: &State<Db>, site: Site<'_>, page: Option<&str>) -> Result<Template> {
-    let (posts, pager) = post_page(db, &site, Scope::All, page, "/").await?;
+    let (posts, pager) = posts_list(db, &site, Scope::All, page, "/").await?;
     let description = site.settings.site_description.clone();
     Ok(View::new("blog/index.html")
         .with("posts", posts)
@@ -49,12 +52,25 @@ async fn index(db: &State<Db>, site: Site<'_>, page: Option<&str>) -> Result<Tem
         .render(&site))
 }
 
-#[get("/posts/<slug>")]
-async fn post(db: &State<Db>, site: Site<'_>, slug: &str) -> Result<Template> {
-    let slug = slug.to_string();
+/// Errors and typed values of a comment form sent back to its page.
+pub type CommentFormState = (
+    std::collections::BTreeMap<&'static str, String>,
+    serde_json::Value,
+);
+
+/// The page of a public post with its threaded comments and the comment form.
+pub async fn post_page(
+    db: &Db,
+    site: &Site<'_>,
+    visitor: &Visitor,
+    csrf: &CsrfToken,
+    slug: &str,
+    form: Option<CommentFormState>,
+) -> Result<Template> {
+    let key = slug.to_string();
     let (post, comments) = db
         .run(move |c| {
-            let post = store::public_post(c, &slug, dates::now())?.ok_or(Error::NotFound)?;
+            let post = store::public_post(c, &key, dates::now())?.ok_or(Error::NotFound)?;
             let comments = comments::store::approved_tree(c, post.id)?;
             Ok((post, comments))
         })
@@ -63,6 +79,18 @@ async fn post(db: &State<Db>, site: Site<'_>, slug: &str) -> Result<Template> {
         .cover_url
         .as_ref()
         .map(|u| format!("{}{u}", site.settings.site_url));
+    let permission = comments::routes::permission(&site.settings, visitor, post.comments_enabled);
+    let (errors, values) = form.unwrap_or_else(|| (Default::default(), serde_json::json!({})));
+    let comment_form = serde_json::json!({
+        "permission": permission,
+        "action": format!("/posts/{}/comments", post.slug),
+        "csrf_token": csrf.0,
+        "logged_in": visitor.0.is_some(),
+        "user_name": visitor.user().map(|u| u.shown_name().to_string()),
+        "errors": errors,
+        "values": values,
+        "login_url": format!("/accounts/login?next=/posts/{}", post.slug),
+    });
     Ok(View::new("blog/post.html")
         .title(post.title.clone())
         .with("meta_description", &post.excerpt)
@@ -70,8 +98,23 @@ async fn post(db: &State<Db>, site: Site<'_>, slug: &str) -> Result<Template> {
         .with("og_image", og_image)
         .with("comment_count", post.comment_count)
         .with("comments", comments)
+        .with("comment_form", comment_form)
         .with("post", post)
-        .render(&site))
+        .render(site))
+}
+
+#[get("/posts/<slug>")]
+async fn post(
+    db: &State<Db>,
+    site: Site<'_>,
+    visitor: Visitor,
+    csrf: CsrfToken,
+    jar: &CookieJar<'_>,
+    slug: &str,
+) -> Result<Template> {
+    let page = post_page(db, &site, &visitor, &csrf, slug, None).await?;
+    comments::routes::mark_form_shown(jar);
+    Ok(page)
 }
 
 #[get("/tags?<page>")]
@@ -112,7 +155,7 @@ async fn tag(db: &State<Db>, site: Site<'_>, slug: &str, page: Option<&str>) -> 
         .await?
         .ok_or(Error::NotFound)?;
     let path = format!("/tags/{slug}");
-    let (posts, pager) = post_page(db, &site, Scope::Tag(id), page, &path).await?;
+    let (posts, pager) = posts_list(db, &site, Scope::Tag(id), page, &path).await?;
     let tag = TagView {
         name: name.clone(),
         slug: slug.to_string(),
@@ -157,7 +200,7 @@ async fn author(
         return Err(Error::NotFound);
     }
     let path = format!("/authors/{}", user.username);
-    let (posts, pager) = post_page(db, &site, Scope::Author(user.id), page, &path).await?;
+    let (posts, pager) = posts_list(db, &site, Scope::Author(user.id), page, &path).await?;
     let view = AuthorView {
         display_name: user.shown_name().to_string(),
         username: user.username.clone(),

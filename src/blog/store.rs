@@ -81,18 +81,43 @@ pub fn list_public(
     limit: u32,
     offset: i64,
 ) -> Result<Vec<PostSummary>> {
+    list(c, scope, now, limit, offset, false)
+}
+
+/// The latest public posts with their full HTML, for feeds.
+pub fn latest_with_bodies(
+    c: &mut Conn,
+    scope: Scope,
+    now: i64,
+    limit: u32,
+) -> Result<Vec<PostSummary>> {
+    list(c, scope, now, limit, 0, true)
+}
+
+fn list(
+    c: &mut Conn,
+    scope: Scope,
+    now: i64,
+    limit: u32,
+    offset: i64,
+    bodies: bool,
+) -> Result<Vec<PostSummary>> {
     let (filter, mut params) = scope_sql(scope, now);
     params.push(limit.into());
     params.push(offset.into());
+    let body = if bodies { ", p.body_html" } else { "" };
     let sql = format!(
-        "SELECT {SUMMARY_COLUMNS} FROM posts p JOIN users u ON u.id = p.author_id \
+        "SELECT {SUMMARY_COLUMNS}{body} FROM posts p JOIN users u ON u.id = p.author_id \
          WHERE {filter} ORDER BY p.published_at DESC, p.id DESC LIMIT ? OFFSET ?"
     );
-    let mut posts = c
-        .query(&sql, &params)?
-        .iter()
-        .map(summary)
-        .collect::<Result<Vec<_>>>()?;
+    let mut posts = Vec::new();
+    for row in c.query(&sql, &params)? {
+        let mut post = summary(&row)?;
+        if bodies {
+            post.body_html = Some(row.get(12)?);
+        }
+        posts.push(post);
+    }
     attach_tags(c, &mut posts)?;
     Ok(posts)
 }
@@ -234,4 +259,47 @@ pub fn nav_pages(c: &mut Conn) -> Result<Vec<NavLink>> {
         })
     })
     .collect()
+}
+
+/// Everything the sitemap lists: (path, last modified).
+pub fn sitemap_entries(c: &mut Conn, now: i64) -> Result<Vec<(String, i64)>> {
+    let mut out = Vec::new();
+    let newest: Option<i64> = c.query_scalar(
+        &format!("SELECT MAX(p.updated_at) FROM posts p WHERE {PUBLIC}"),
+        params![now],
+    )?;
+    out.push(("/".to_string(), newest.unwrap_or(now)));
+    for r in c.query(
+        &format!(
+            "SELECT p.slug, p.updated_at FROM posts p WHERE {PUBLIC} ORDER BY p.published_at DESC"
+        ),
+        params![now],
+    )? {
+        out.push((format!("/posts/{}", r.get::<String>(0)?), r.get(1)?));
+    }
+    for r in c.query(
+        "SELECT slug, updated_at FROM pages WHERE status = 'published' ORDER BY slug",
+        params![],
+    )? {
+        out.push((format!("/pages/{}", r.get::<String>(0)?), r.get(1)?));
+    }
+    for r in c.query(
+        &format!(
+            "SELECT t.slug, MAX(p.updated_at) FROM tags t JOIN post_tags pt ON pt.tag_id = t.id \
+             JOIN posts p ON p.id = pt.post_id WHERE {PUBLIC} GROUP BY t.slug ORDER BY t.slug"
+        ),
+        params![now],
+    )? {
+        out.push((format!("/tags/{}", r.get::<String>(0)?), r.get(1)?));
+    }
+    for r in c.query(
+        &format!(
+            "SELECT u.username, MAX(p.updated_at) FROM users u JOIN posts p ON p.author_id = u.id \
+             WHERE {PUBLIC} AND u.is_active = 1 GROUP BY u.username ORDER BY u.username"
+        ),
+        params![now],
+    )? {
+        out.push((format!("/authors/{}", r.get::<String>(0)?), r.get(1)?));
+    }
+    Ok(out)
 }

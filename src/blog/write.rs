@@ -45,20 +45,20 @@ pub fn save_post(c: &mut Conn, id: Option<i64>, p: &PostInput, now: i64) -> Resu
     match id {
         Some(id) => {
             c.execute(
-                "UPDATE posts SET title = ?, slug = ?, body_markdown = ?, body_html = ?, excerpt = ?, custom_excerpt = ?, \
-                 cover_image = ?, status = ?, published_at = ?, author_id = ?, comments_enabled = ?, \
+                "UPDATE posts SET title = ?, slug = ?, body_markdown = ?, body_html = ?, body_text = ?, excerpt = ?, \
+                 custom_excerpt = ?, cover_image = ?, status = ?, published_at = ?, author_id = ?, comments_enabled = ?, \
                  reading_minutes = ?, updated_at = ? WHERE id = ?",
-                params![&p.title, &p.slug, &p.body_markdown, r.html, r.excerpt, p.custom_excerpt.as_deref(),
+                params![&p.title, &p.slug, &p.body_markdown, r.html, r.text, r.excerpt, p.custom_excerpt.as_deref(),
                     p.cover_image.as_deref(), p.status.as_str(), p.published_at, p.author_id,
                     p.comments_enabled, r.reading_minutes, now, id],
             )?;
             Ok(id)
         }
         None => c.insert(
-            "INSERT INTO posts (title, slug, body_markdown, body_html, excerpt, custom_excerpt, cover_image, \
+            "INSERT INTO posts (title, slug, body_markdown, body_html, body_text, excerpt, custom_excerpt, cover_image, \
              status, published_at, author_id, comments_enabled, reading_minutes, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            params![&p.title, &p.slug, &p.body_markdown, r.html, r.excerpt, p.custom_excerpt.as_deref(),
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            params![&p.title, &p.slug, &p.body_markdown, r.html, r.text, r.excerpt, p.custom_excerpt.as_deref(),
                 p.cover_image.as_deref(), p.status.as_str(), p.published_at, p.author_id,
                 p.comments_enabled, r.reading_minutes, now, now],
         ),
@@ -144,7 +144,7 @@ pub fn upsert_page_by_slug(
     body_markdown: &str,
     now: i64,
 ) -> Result<i64> {
-    let html = render_body(c, body_markdown)?.html;
+    let r = render_body(c, body_markdown)?;
     let existing: Option<i64> = c
         .query_opt("SELECT id FROM pages WHERE slug = ?", params![slug])?
         .map(|row| row.get(0))
@@ -152,14 +152,14 @@ pub fn upsert_page_by_slug(
     match existing {
         Some(id) => {
             c.execute(
-                "UPDATE pages SET title = ?, body_markdown = ?, body_html = ?, updated_at = ? WHERE id = ?",
-                params![title, body_markdown, html, now, id],
+                "UPDATE pages SET title = ?, body_markdown = ?, body_html = ?, body_text = ?, updated_at = ? WHERE id = ?",
+                params![title, body_markdown, r.html, r.text, now, id],
             )?;
             Ok(id)
         }
         None => c.insert(
-            "INSERT INTO pages (title, slug, body_markdown, body_html, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-            params![title, slug, body_markdown, html, now, now],
+            "INSERT INTO pages (title, slug, body_markdown, body_html, body_text, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            params![title, slug, body_markdown, r.html, r.text, now, now],
         ),
     }
 }

@@ -13,7 +13,7 @@ use crate::params;
 pub fn approved_tree(c: &mut Conn, post_id: i64) -> Result<Vec<CommentNode>> {
     let rows = c.query(
         "SELECT c.id, c.parent_id, COALESCE(NULLIF(u.display_name, ''), u.username, c.author_name), \
-         c.body_html, c.created_at \
+         c.body_html, c.created_at, u.avatar \
          FROM comments c LEFT JOIN users u ON u.id = c.user_id \
          WHERE c.post_id = ? AND c.status = 'approved' ORDER BY c.created_at, c.id",
         params![post_id],
@@ -21,14 +21,18 @@ pub fn approved_tree(c: &mut Conn, post_id: i64) -> Result<Vec<CommentNode>> {
     let mut flat = Vec::with_capacity(rows.len());
     for r in &rows {
         let created: i64 = r.get(4)?;
-        let name: Option<String> = r.get(2)?;
+        let name: String = r
+            .get::<Option<String>>(2)?
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| "Anonymous".into());
+        let avatar: Option<String> = r.get(5)?;
         flat.push((
             r.get::<Option<i64>>(1)?,
             CommentNode {
                 id: r.get(0)?,
-                author_name: name
-                    .filter(|n| !n.trim().is_empty())
-                    .unwrap_or_else(|| "Anonymous".into()),
+                initials: super::initials(&name),
+                avatar_url: avatar.map(|a| format!("/media/{a}")),
+                author_name: name,
                 body_html: r.get(3)?,
                 created_at: dates::rfc3339(created),
                 created_display: dates::display(created),
@@ -80,6 +84,8 @@ mod tests {
             body_html: String::new(),
             created_at: String::new(),
             created_display: String::new(),
+            avatar_url: None,
+            initials: String::new(),
             replies: Vec::new(),
         }
     }

@@ -39,11 +39,13 @@ impl Pagination {
         if page == 0 || page > pages {
             return Err(Error::NotFound);
         }
+        // `path` may already carry a query (`/search?q=…`).
+        let sep = if path.contains('?') { '&' } else { '?' };
         let link = |n: u32| {
             if n == 1 {
                 path.to_string()
             } else {
-                format!("{path}?page={n}")
+                format!("{path}{sep}page={n}")
             }
         };
         Ok(Pagination {
@@ -70,6 +72,8 @@ mod tests {
         assert!(Pagination::new(4, 10, 25, "/").is_err());
         assert!(Pagination::new(1, 10, 0, "/").is_ok());
         assert!(Pagination::new(2, 10, 0, "/").is_err());
+        let q = Pagination::new(1, 10, 25, "/search?q=x").unwrap();
+        assert_eq!(q.next_url.as_deref(), Some("/search?q=x&page=2"));
         assert!(requested(Some("0")).is_err());
         assert!(requested(Some("x")).is_err());
         assert_eq!(requested(None).unwrap(), 1);

@@ -163,6 +163,11 @@ pub struct Page {
 }
 
 impl Page {
+    /// The first `csrf_token` on the page, if there is one.
+    pub fn csrf_or_none(&self) -> Option<String> {
+        form_field(&self.body, "csrf_token")
+    }
+
     /// The value of the first `csrf_token` field on the page.
     pub fn csrf(&self) -> String {
         form_field(&self.body, "csrf_token")

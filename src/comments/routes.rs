@@ -1,0 +1,279 @@
+//! Posting comments, and the one-click unsubscribe from reply notifications.
+//! Who may comment follows the `comments` setting and the post's own switch;
+//! bots meet a honeypot, a minimum time, a rate limit, a link cap and a blocklist.
+
+use rocket::form::FromForm;
+use rocket::http::{Cookie, CookieJar, Status};
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, Route, State};
+use rocket_dyn_templates::Template;
+
+use super::notify;
+use crate::blog::routes::post_page;
+use crate::config::{CommentsMode, Settings};
+use crate::db::{Conn, Db};
+use crate::error::{Error, Result};
+use crate::mail::Mailer;
+use crate::users::guards::Visitor;
+use crate::users::normalize_email;
+use crate::users::session::{digest, random_token};
+use crate::web::csrf::{CsrfForm, CsrfToken};
+use crate::web::forms::Flag;
+use crate::web::rate_limit::{ClientIp, Limit};
+use crate::web::Site;
+use crate::{dates, markdown, params};
+
+pub fn routes() -> Vec<Route> {
+    routes![create, unsubscribe]
+}
+
+/// When this visitor was last shown a comment form (private cookie, so it cannot be forged).
+pub const SHOWN_AT: &str = "carnet_form_shown";
+
+/// Remembers that a comment form was just shown.
+pub fn mark_form_shown(jar: &CookieJar<'_>) {
+    jar.add_private(
+        Cookie::build((SHOWN_AT, dates::now().to_string()))
+            .path("/")
+            .http_only(true),
+    );
+}
+
+#[derive(FromForm, Debug)]
+pub struct CommentForm {
+    #[field(default = String::new())]
+    pub body: String,
+    #[field(default = String::new())]
+    pub author_name: String,
+    #[field(default = String::new())]
+    pub author_email: String,
+    pub parent: Option<i64>,
+    /// Honeypot: hidden from people.
+    #[field(default = String::new())]
+    pub website: String,
+    pub notify: Flag,
+}
+
+/// What may happen with a comment form on a post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    Allowed,
+    Closed,
+    LoginRequired,
+    ConfirmRequired,
+}
+
+pub fn permission(settings: &Settings, visitor: &Visitor, post_enabled: bool) -> Permission {
+    let user = visitor.user();
+    match (settings.comments, post_enabled) {
+        (CommentsMode::Closed, _) | (_, false) => Permission::Closed,
+        (CommentsMode::Members, _) if user.is_none() => Permission::LoginRequired,
+        (_, _) if user.is_some_and(|u| !u.email_confirmed) => Permission::ConfirmRequired,
+        _ => Permission::Allowed,
+    }
+}
+
+/// Why a comment is spam, if it is.
+fn spam_reason(settings: &Settings, body: &str, name: &str, email: &str) -> Option<&'static str> {
+    let links = body.matches("http://").count()
+        + body.matches("https://").count()
+        + body.matches("www.").count();
+    if links > settings.comment_max_links {
+        return Some("too many links");
+    }
+    let haystack = format!("{body}\n{name}\n{email}").to_lowercase();
+    settings
+        .comment_blocklist
+        .iter()
+        .any(|word| !word.is_empty() && haystack.contains(word.as_str()))
+        .then_some("blocklist")
+}
+
+type Errors = std::collections::BTreeMap<&'static str, String>;
+
+#[derive(Debug)]
+struct Validated {
+    body: String,
+    name: String,
+    email: String,
+}
+
+fn validate(f: &CommentForm, visitor: &Visitor) -> std::result::Result<Validated, Errors> {
+    let mut errors = Errors::new();
+    let body = f.body.trim().to_string();
+    if body.is_empty() {
+        errors.insert("body", "Write something first.".into());
+    } else if body.chars().count() > 5000 {
+        errors.insert("body", "At most 5,000 characters.".into());
+    }
+    let (name, email) = match visitor.user() {
+        Some(u) => (u.shown_name().to_string(), u.email.clone()),
+        None => {
+            let name = f
+                .author_name
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            if name.is_empty() || name.chars().count() > 100 {
+                errors.insert(
+                    "author_name",
+                    "Give a name (at most 100 characters).".into(),
+                );
+            }
+            let email = normalize_email(&f.author_email).unwrap_or_else(|m| {
+                errors.insert("author_email", m);
+                String::new()
+            });
+            (name, email)
+        }
+    };
+    if errors.is_empty() {
+        Ok(Validated { body, name, email })
+    } else {
+        Err(errors)
+    }
+}
+
+/// The post a comment goes to: (id, comments enabled, author id).
+fn target(c: &mut Conn, slug: &str) -> Result<(i64, bool, i64)> {
+    let row = c
+        .query_opt(
+            "SELECT id, comments_enabled, author_id FROM posts WHERE slug = ? AND status = 'published' AND published_at <= ?",
+            params![slug, dates::now()],
+        )?
+        .ok_or(Error::NotFound)?;
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+}
+
+#[post("/posts/<slug>/comments", data = "<form>")]
+#[allow(clippy::too_many_arguments)]
+async fn create(
+    db: &State<Db>,
+    mailer: &State<Mailer>,
+    site: Site<'_>,
+    visitor: Visitor,
+    csrf: CsrfToken,
+    ip: ClientIp,
+    jar: &CookieJar<'_>,
+    slug: &str,
+    form: CsrfForm<CommentForm>,
+) -> Result<std::result::Result<Flash<Redirect>, (Status, Template)>> {
+    let f = form.into_inner();
+    let key = slug.to_string();
+    let (post_id, enabled, post_author) = db.run(move |c| target(c, &key)).await?;
+    match permission(&site.settings, &visitor, enabled) {
+        Permission::Allowed => {}
+        Permission::Closed => return Err(Error::Forbidden),
+        Permission::LoginRequired | Permission::ConfirmRequired => return Err(Error::Forbidden),
+    }
+    let here = format!("/posts/{slug}#comments");
+    let accepted = || {
+        Ok(Ok(Flash::success(
+            Redirect::to(here.clone()),
+            "Thank you! Your comment is awaiting moderation.",
+        )))
+    };
+    // Bots: a filled honeypot, or a form sent faster than a person can write.
+    let shown_at = jar
+        .get_private(SHOWN_AT)
+        .and_then(|c| c.value().parse::<i64>().ok());
+    let too_fast = shown_at.is_none_or(|t| dates::now() - t < site.settings.comment_min_seconds);
+    if !f.website.trim().is_empty() || too_fast {
+        return accepted();
+    }
+    let v = match validate(&f, &visitor) {
+        Ok(v) => v,
+        Err(errors) => {
+            let values = serde_json::json!({"body": f.body, "author_name": f.author_name, "author_email": f.author_email});
+            let page = post_page(db, &site, &visitor, &csrf, slug, Some((errors, values))).await?;
+            mark_form_shown(jar);
+            return Ok(Err((Status::UnprocessableEntity, page)));
+        }
+    };
+    let settings = site.settings.clone();
+    let user = visitor.user().cloned();
+    let (mailer, wake) = (mailer.inner().clone(), mailer.inner().clone());
+    let parent = f.parent;
+    let notify_wanted = f.notify.0;
+    let outcome = db
+        .run(move |c| {
+            Limit { bucket: "comment", max: settings.rates.rate_comments_per_minute, window: 60 }.hit(c, &ip.0, dates::now())?;
+            if let Some(p) = parent {
+                let ok: i64 = c.query_scalar(
+                    "SELECT COUNT(*) FROM comments WHERE id = ? AND post_id = ? AND status = 'approved'",
+                    params![p, post_id],
+                )?;
+                if ok == 0 {
+                    return Err(Error::invalid("The comment you replied to is not there anymore."));
+                }
+            }
+            let status = if spam_reason(&settings, &v.body, &v.name, &v.email).is_some() {
+                "spam"
+            } else if user.as_ref().is_some_and(|u| u.email_confirmed) {
+                "approved"
+            } else {
+                let known: i64 = c.query_scalar(
+                    "SELECT COUNT(*) FROM comments WHERE author_email = ? AND status = 'approved'",
+                    params![&v.email],
+                )?;
+                if known > 0 { "approved" } else { "pending" }
+            };
+            let unsubscribe = notify_wanted.then(random_token);
+            let id = c.transaction(|c| {
+                let id = c.insert(
+                    "INSERT INTO comments (post_id, parent_id, user_id, author_name, author_email, body, body_html, status, ip, \
+                     notify_replies, unsubscribe_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    params![post_id, parent, user.as_ref().map(|u| u.id), &v.name, &v.email, &v.body,
+                        markdown::render_comment(&v.body), status, &ip.0, notify_wanted,
+                        unsubscribe.as_deref().map(digest), dates::now()],
+                )?;
+                if status != "spam" {
+                    notify::new_comment(c, &mailer, &settings, id, post_author)?;
+                }
+                if status == "approved" {
+                    notify::reply_approved(c, &mailer, &settings, id)?;
+                }
+                Ok(id)
+            })?;
+            Ok((id, status))
+        })
+        .await?;
+    wake.wake();
+    let (id, status) = outcome;
+    Ok(Ok(match status {
+        "approved" => Flash::success(
+            Redirect::to(format!("/posts/{slug}#comment-{id}")),
+            "Your comment is published.",
+        ),
+        _ => Flash::success(
+            Redirect::to(here),
+            "Thank you! Your comment is awaiting moderation.",
+        ),
+    }))
+}
+
+/// One click from a notification mail stops replies notifications for that comment.
+#[get("/comments/unsubscribe/<id>/<token>")]
+async fn unsubscribe(db: &State<Db>, site: Site<'_>, id: i64, token: &str) -> Result<Template> {
+    let hash = digest(token);
+    let changed = db
+        .run(move |c| {
+            c.execute(
+                "UPDATE comments SET notify_replies = 0 WHERE id = ? AND unsubscribe_hash = ?",
+                params![id, hash],
+            )
+        })
+        .await?;
+    if changed == 0 {
+        return Err(Error::invalid("This unsubscribe link is not valid."));
+    }
+    Ok(crate::web::View::new("accounts/notice.html")
+        .title("Unsubscribed")
+        .with("heading", "Unsubscribed")
+        .with(
+            "message",
+            "You will not get mail about replies to this comment any more.",
+        )
+        .render(&site))
+}

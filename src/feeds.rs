@@ -1,0 +1,354 @@
+//! Feeds (RSS 2.0, Atom, JSON Feed 1.1, per-tag RSS), the sitemap and robots.txt,
+//! all with absolute URLs from `site_url`.
+
+use std::io::Cursor;
+
+use rocket::http::{ContentType, Header};
+use rocket::response::{self, Responder, Response};
+use rocket::{get, routes, Request, Route, State};
+use time::format_description::well_known::Rfc2822;
+
+use crate::blog::store::{self, Scope};
+use crate::blog::PostSummary;
+use crate::config::Settings;
+use crate::dates;
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::web::Site;
+
+pub fn routes() -> Vec<Route> {
+    routes![rss_feed, atom_feed, json_feed, tag_feed, sitemap, robots]
+}
+
+/// How many posts a feed carries.
+pub const FEED_LENGTH: u32 = 20;
+
+/// An XML or JSON document with its `Last-Modified`.
+pub struct Document {
+    body: String,
+    content_type: ContentType,
+    last_modified: Option<i64>,
+}
+
+/// `Tue, 24 Nov 2026 10:00:00 GMT`.
+pub fn http_date(ts: i64) -> String {
+    let at =
+        time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    at.format(time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    ))
+    .unwrap_or_default()
+}
+
+impl<'r> Responder<'r, 'static> for Document {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let mut res = Response::build();
+        res.header(self.content_type)
+            .header(Header::new("Cache-Control", "public, max-age=300"))
+            .sized_body(self.body.len(), Cursor::new(self.body));
+        if let Some(ts) = self.last_modified {
+            res.header(Header::new("Last-Modified", http_date(ts)));
+        }
+        res.ok()
+    }
+}
+
+/// Site-relative links and images in a post body made absolute, for feed readers.
+fn absolute(html: &str, base: &str) -> String {
+    html.replace("=\"/", &format!("=\"{base}/"))
+        .replace(", /media/", &format!(", {base}/media/"))
+}
+
+fn newest(posts: &[PostSummary]) -> Option<i64> {
+    posts
+        .iter()
+        .map(|p| dates::parse_rfc3339(&p.updated_at).unwrap_or(p.published_ts))
+        .max()
+}
+
+async fn latest(db: &Db, scope: Scope) -> Result<Vec<PostSummary>> {
+    db.run(move |c| store::latest_with_bodies(c, scope, dates::now(), FEED_LENGTH))
+        .await
+}
+
+fn author_name(p: &PostSummary) -> String {
+    if p.author.display_name.trim().is_empty() {
+        p.author.username.clone()
+    } else {
+        p.author.display_name.clone()
+    }
+}
+
+fn rss(settings: &Settings, posts: &[PostSummary], title: &str, self_path: &str) -> String {
+    let base = &settings.site_url;
+    let items: Vec<rss::Item> = posts
+        .iter()
+        .map(|p| {
+            let url = format!("{base}{}", p.url);
+            let pub_date = time::OffsetDateTime::from_unix_timestamp(p.published_ts)
+                .ok()
+                .and_then(|d| d.format(&Rfc2822).ok());
+            rss::ItemBuilder::default()
+                .title(Some(p.title.clone()))
+                .link(Some(url.clone()))
+                .guid(Some(
+                    rss::GuidBuilder::default()
+                        .value(url)
+                        .permalink(true)
+                        .build(),
+                ))
+                .pub_date(pub_date)
+                .description(Some(p.excerpt.clone()))
+                .content(p.body_html.as_deref().map(|h| absolute(h, base)))
+                .categories(
+                    p.tags
+                        .iter()
+                        .map(|t| rss::CategoryBuilder::default().name(t.name.clone()).build())
+                        .collect::<Vec<_>>(),
+                )
+                .dublin_core_ext(Some(
+                    rss::extension::dublincore::DublinCoreExtensionBuilder::default()
+                        .creators(vec![author_name(p)])
+                        .build(),
+                ))
+                .build()
+        })
+        .collect();
+    let mut atom_link = rss::extension::atom::Link::default();
+    atom_link.set_href(format!("{base}{self_path}"));
+    atom_link.set_rel("self");
+    atom_link.set_mime_type(Some("application/rss+xml".to_string()));
+    rss::ChannelBuilder::default()
+        .title(title.to_string())
+        .link(format!("{base}/"))
+        .description(if settings.site_description.is_empty() {
+            settings.site_title.clone()
+        } else {
+            settings.site_description.clone()
+        })
+        .language(Some(settings.site_lang.clone()))
+        .generator(Some("Carnet".to_string()))
+        .last_build_date(
+            newest(posts)
+                .and_then(|ts| time::OffsetDateTime::from_unix_timestamp(ts).ok())
+                .and_then(|d| d.format(&Rfc2822).ok()),
+        )
+        .atom_ext(Some(
+            rss::extension::atom::AtomExtensionBuilder::default()
+                .links(vec![atom_link])
+                .build(),
+        ))
+        .items(items)
+        .build()
+        .to_string()
+}
+
+fn fixed(ts: i64) -> atom_syndication::FixedDateTime {
+    chrono::DateTime::from_timestamp(ts, 0)
+        .unwrap_or_default()
+        .fixed_offset()
+}
+
+fn atom(settings: &Settings, posts: &[PostSummary]) -> String {
+    use atom_syndication::{Category, Content, Entry, Feed, Link, Person, Text};
+    let base = &settings.site_url;
+    let link = |href: String, rel: &str| Link {
+        href,
+        rel: rel.to_string(),
+        ..Default::default()
+    };
+    let entries = posts
+        .iter()
+        .map(|p| {
+            let url = format!("{base}{}", p.url);
+            Entry {
+                title: Text::plain(p.title.clone()),
+                id: url.clone(),
+                updated: fixed(dates::parse_rfc3339(&p.updated_at).unwrap_or(p.published_ts)),
+                published: Some(fixed(p.published_ts)),
+                authors: vec![Person {
+                    name: author_name(p),
+                    uri: Some(format!("{base}{}", p.author.url)),
+                    ..Default::default()
+                }],
+                categories: p
+                    .tags
+                    .iter()
+                    .map(|t| Category {
+                        term: t.slug.clone(),
+                        label: Some(t.name.clone()),
+                        ..Default::default()
+                    })
+                    .collect(),
+                links: vec![link(url, "alternate")],
+                summary: Some(Text::plain(p.excerpt.clone())),
+                content: p.body_html.as_deref().map(|h| Content {
+                    value: Some(absolute(h, base)),
+                    content_type: Some("html".to_string()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }
+        })
+        .collect();
+    Feed {
+        title: Text::plain(settings.site_title.clone()),
+        subtitle: (!settings.site_description.is_empty())
+            .then(|| Text::plain(settings.site_description.clone())),
+        id: format!("{base}/"),
+        updated: fixed(newest(posts).unwrap_or(0)),
+        links: vec![
+            link(format!("{base}/atom.xml"), "self"),
+            link(format!("{base}/"), "alternate"),
+        ],
+        entries,
+        ..Default::default()
+    }
+    .to_string()
+}
+
+fn json(settings: &Settings, posts: &[PostSummary]) -> String {
+    let base = &settings.site_url;
+    let items: Vec<serde_json::Value> = posts
+        .iter()
+        .map(|p| {
+            let url = format!("{base}{}", p.url);
+            serde_json::json!({
+                "id": url,
+                "url": url,
+                "title": p.title,
+                "content_html": p.body_html.as_deref().map(|h| absolute(h, base)).unwrap_or_default(),
+                "summary": p.excerpt,
+                "date_published": p.published_at,
+                "date_modified": p.updated_at,
+                "authors": [{"name": author_name(p), "url": format!("{base}{}", p.author.url)}],
+                "tags": p.tags.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
+                "image": p.cover_url.as_ref().map(|c| format!("{base}{c}")),
+            })
+        })
+        .collect();
+    let feed = serde_json::json!({
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": settings.site_title,
+        "home_page_url": format!("{base}/"),
+        "feed_url": format!("{base}/feed.json"),
+        "description": settings.site_description,
+        "language": settings.site_lang,
+        "items": items,
+    });
+    serde_json::to_string_pretty(&feed).unwrap_or_default()
+}
+
+fn xml(body: String, last_modified: Option<i64>) -> Document {
+    Document {
+        body,
+        content_type: ContentType::new("application", "rss+xml").with_params(("charset", "utf-8")),
+        last_modified,
+    }
+}
+
+#[get("/feed.xml")]
+async fn rss_feed(db: &State<Db>, site: Site<'_>) -> Result<Document> {
+    let posts = latest(db, Scope::All).await?;
+    Ok(xml(
+        rss(
+            &site.settings,
+            &posts,
+            &site.settings.site_title,
+            "/feed.xml",
+        ),
+        newest(&posts),
+    ))
+}
+
+#[get("/atom.xml")]
+async fn atom_feed(db: &State<Db>, site: Site<'_>) -> Result<Document> {
+    let posts = latest(db, Scope::All).await?;
+    Ok(Document {
+        body: atom(&site.settings, &posts),
+        content_type: ContentType::new("application", "atom+xml").with_params(("charset", "utf-8")),
+        last_modified: newest(&posts),
+    })
+}
+
+#[get("/feed.json")]
+async fn json_feed(db: &State<Db>, site: Site<'_>) -> Result<Document> {
+    let posts = latest(db, Scope::All).await?;
+    Ok(Document {
+        body: json(&site.settings, &posts),
+        content_type: ContentType::new("application", "feed+json")
+            .with_params(("charset", "utf-8")),
+        last_modified: newest(&posts),
+    })
+}
+
+#[get("/tags/<slug>/feed.xml")]
+async fn tag_feed(db: &State<Db>, site: Site<'_>, slug: &str) -> Result<Document> {
+    let key = slug.to_string();
+    let (id, name) = db
+        .run(move |c| store::tag_by_slug(c, &key))
+        .await?
+        .ok_or(Error::NotFound)?;
+    let posts = latest(db, Scope::Tag(id)).await?;
+    let title = format!("{} · {name}", site.settings.site_title);
+    Ok(xml(
+        rss(
+            &site.settings,
+            &posts,
+            &title,
+            &format!("/tags/{slug}/feed.xml"),
+        ),
+        newest(&posts),
+    ))
+}
+
+#[get("/sitemap.xml")]
+async fn sitemap(db: &State<Db>, site: Site<'_>) -> Result<Document> {
+    use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+    let entries = db.run(|c| store::sitemap_entries(c, dates::now())).await?;
+    let mut w = quick_xml::Writer::new_with_indent(Vec::new(), b' ', 1);
+    let fail = |e: std::io::Error| Error::internal("sitemap", e);
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
+        .map_err(fail)?;
+    w.write_event(Event::Start(BytesStart::new("urlset").with_attributes([(
+        "xmlns",
+        "http://www.sitemaps.org/schemas/sitemap/0.9",
+    )])))
+    .map_err(fail)?;
+    for (path, modified) in &entries {
+        w.write_event(Event::Start(BytesStart::new("url")))
+            .map_err(fail)?;
+        for (tag, text) in [
+            ("loc", format!("{}{path}", site.settings.site_url)),
+            ("lastmod", dates::rfc3339(*modified)),
+        ] {
+            w.write_event(Event::Start(BytesStart::new(tag)))
+                .map_err(fail)?;
+            w.write_event(Event::Text(BytesText::new(&text)))
+                .map_err(fail)?;
+            w.write_event(Event::End(BytesEnd::new(tag)))
+                .map_err(fail)?;
+        }
+        w.write_event(Event::End(BytesEnd::new("url")))
+            .map_err(fail)?;
+    }
+    w.write_event(Event::End(BytesEnd::new("urlset")))
+        .map_err(fail)?;
+    let body = String::from_utf8(w.into_inner()).map_err(|e| Error::internal("sitemap", e))?;
+    Ok(Document {
+        body,
+        content_type: ContentType::XML,
+        last_modified: entries.iter().map(|(_, m)| *m).max(),
+    })
+}
+
+#[get("/robots.txt")]
+fn robots(site: Site<'_>) -> (ContentType, String) {
+    (
+        ContentType::Plain,
+        format!(
+            "User-agent: *\nAllow: /\nDisallow: /admin\nDisallow: /accounts/\nDisallow: /search\n\nSitemap: {}/sitemap.xml\n",
+            site.settings.site_url
+        ),
+    )
+}
