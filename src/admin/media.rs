@@ -21,19 +21,6 @@ pub fn routes() -> Vec<Route> {
     routes![list, upload, delete]
 }
 
-/// Reads an uploaded file into memory (its size is already capped by the form limits).
-pub async fn read_upload(file: &mut TempFile<'_>) -> Result<Vec<u8>> {
-    use rocket::tokio::io::AsyncReadExt;
-    let mut bytes = Vec::with_capacity(usize::try_from(file.len()).unwrap_or(0));
-    file.open()
-        .await
-        .map_err(|e| Error::internal("reading an upload", e))?
-        .read_to_end(&mut bytes)
-        .await
-        .map_err(|e| Error::internal("reading an upload", e))?;
-    Ok(bytes)
-}
-
 #[derive(Serialize)]
 struct Item {
     id: i64,
@@ -139,7 +126,7 @@ async fn upload(
         .filter(|c| !c.is_control() && !"/\\".contains(*c))
         .take(200)
         .collect();
-    let bytes = read_upload(file).await?;
+    let bytes = crate::media::read_upload(file).await?;
     match library::process_upload(site.settings.media_dir.clone(), bytes).await {
         Ok(processed) => {
             let uploader = me.0.user.id;

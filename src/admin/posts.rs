@@ -539,7 +539,7 @@ async fn save_cover(
         .raw_name()
         .map(|n| n.dangerous_unsafe_unsanitized_raw().as_str().to_string())
         .unwrap_or_default();
-    let bytes = super::media::read_upload(file)
+    let bytes = crate::media::read_upload(file)
         .await
         .map_err(|e| (Status::InternalServerError, e.to_string()))?;
     let processed = library::process_upload(site.settings.media_dir.clone(), bytes)

@@ -765,19 +765,6 @@ struct ProfileForm<'r> {
     remove_avatar: Flag,
 }
 
-/// Reads an uploaded file into memory (its size is already capped by the form limits).
-async fn read_upload(file: &mut TempFile<'_>) -> Result<Vec<u8>> {
-    use rocket::tokio::io::AsyncReadExt;
-    let mut bytes = Vec::with_capacity(usize::try_from(file.len()).unwrap_or(0));
-    file.open()
-        .await
-        .map_err(|e| Error::internal("reading an upload", e))?
-        .read_to_end(&mut bytes)
-        .await
-        .map_err(|e| Error::internal("reading an upload", e))?;
-    Ok(bytes)
-}
-
 /// Turns an uploaded image into a 256×256 PNG avatar stored under a random name.
 async fn store_avatar(settings: &Settings, bytes: Vec<u8>) -> std::result::Result<String, Refusal> {
     let dir = settings.media_dir.join("avatars");
@@ -824,7 +811,7 @@ async fn profile_update(
     let mut new_avatar = None;
     if let Some(file) = f.avatar.as_mut().filter(|f| f.len() > 0) {
         if errors.is_empty() {
-            let bytes = read_upload(file).await?;
+            let bytes = crate::media::read_upload(file).await?;
             match store_avatar(&site.settings, bytes).await {
                 Ok(name) => new_avatar = Some(name),
                 Err(refusal) => {
