@@ -106,6 +106,8 @@ http {
   server { listen 127.0.0.1:$NGINX_PORT; root $WORK/nginx/www; }
 }
 NGINX
+# nginx workers run as an unprivileged user: let them read the files.
+chmod 755 "$WORK" "$WORK/nginx" && chmod -R a+rX "$WORK/nginx/www"
 nginx -c "$WORK/nginx/nginx.conf"
 for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT/index.html" && break; sleep 0.05; done
 for pair in "/:/index.html" "$BUSIEST:/posts/post.html"; do

@@ -66,15 +66,19 @@ pub fn count(c: &mut Conn, query: &str, now: i64) -> Result<i64> {
     )
 }
 
-/// One page of results, best first.
+/// One page of results, best first. The inner query ranks and cuts the page;
+/// snippets are made only for the rows shown.
 pub fn hits(c: &mut Conn, query: &str, now: i64, limit: u32, offset: i64) -> Result<Vec<Hit>> {
     let sql = format!(
         "SELECT s.rowid % 2, COALESCE(p.title, g.title), COALESCE(p.slug, g.slug), p.published_at, \
          snippet(search_index, 1, '{OPEN}', '{CLOSE}', '…', 24) \
-         FROM search_index s {JOINS} WHERE search_index MATCH ? AND {VISIBLE} \
-         ORDER BY bm25(search_index, 10.0, 1.0), s.rowid LIMIT ? OFFSET ?"
+         FROM search_index s {JOINS} \
+         WHERE search_index MATCH ? AND s.rowid IN ( \
+             SELECT s.rowid FROM search_index s {JOINS} WHERE search_index MATCH ? AND {VISIBLE} \
+             ORDER BY bm25(search_index, 10.0, 1.0), s.rowid LIMIT ? OFFSET ?) \
+         ORDER BY bm25(search_index, 10.0, 1.0), s.rowid"
     );
-    c.query(&sql, params![query, now, limit, offset])?
+    c.query(&sql, params![query, query, now, limit, offset])?
         .iter()
         .map(|r| {
             let is_page: i64 = r.get(0)?;

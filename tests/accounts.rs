@@ -702,3 +702,34 @@ fn log_transport_writes_the_outbox() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_hash_with_old_parameters_is_upgraded_at_login() {
+    use argon2::password_hash::PasswordHasher;
+    use argon2::{Algorithm, Argon2, Params, Version};
+    let site = site("");
+    member(&site, "ulla");
+    let params = Params::new(8192, 1, 1, None).unwrap();
+    let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password(PASSWORD.as_bytes())
+        .unwrap()
+        .to_string();
+    site.db()
+        .execute(
+            "UPDATE users SET password_hash = ? WHERE username = 'ulla'",
+            [&weak],
+        )
+        .unwrap();
+    assert_eq!(login(&site.browser(), "ulla", PASSWORD).status, 303);
+    let now: String = site
+        .db()
+        .query_row(
+            "SELECT password_hash FROM users WHERE username = 'ulla'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_ne!(now, weak);
+    assert!(now.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{now}");
+    assert!(argon2_reference::verify_encoded(&now, PASSWORD.as_bytes()).unwrap());
+}
