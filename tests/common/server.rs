@@ -79,11 +79,22 @@ pub struct Server {
 
 impl Server {
     pub fn start(dir: &Path) -> Server {
-        Self::start_on(dir, free_port())
+        // A free port can be taken by a parallel test before serve binds it: retry.
+        for _ in 0..5 {
+            if let Some(server) = Self::try_start(dir, free_port()) {
+                return server;
+            }
+        }
+        panic!("serve did not start after 5 ports")
     }
 
     /// Starts `carnet serve` on `port` (a config naming that port may be in `dir`).
     pub fn start_on(dir: &Path, port: u16) -> Server {
+        Self::try_start(dir, port).expect("serve starts")
+    }
+
+    /// `None` when the port was taken meanwhile; panics on any other failure.
+    fn try_start(dir: &Path, port: u16) -> Option<Server> {
         let errors = dir.join(format!("serve-{port}.err"));
         let mut child = carnet(dir)
             .args(["serve"])
@@ -120,15 +131,18 @@ impl Server {
                     let _ = child.kill();
                     let _ = child.wait();
                     let stderr = std::fs::read_to_string(&errors).unwrap_or_default();
+                    if stderr.contains("cannot listen") {
+                        return None;
+                    }
                     panic!("serve did not start: {banner}{stderr}");
                 }
             }
         }
-        Server {
+        Some(Server {
             child,
             port,
             banner,
-        }
+        })
     }
 
     pub fn url(&self, path: &str) -> String {
