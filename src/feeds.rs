@@ -1,11 +1,8 @@
 //! Feeds (RSS 2.0, Atom, JSON Feed 1.1, per-tag RSS), the sitemap and robots.txt,
 //! all with absolute URLs from `site_url`.
 
-use std::io::Cursor;
-
-use rocket::http::{ContentType, Header};
-use rocket::response::{self, Responder, Response};
-use rocket::{get, routes, Request, Route, State};
+use rocket::http::ContentType;
+use rocket::{get, routes, Route, State};
 use time::format_description::well_known::Rfc2822;
 
 use crate::blog::store::{self, Scope};
@@ -14,6 +11,8 @@ use crate::config::Settings;
 use crate::dates;
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::web::cache::{CacheKey, Cached};
+use crate::web::view::Page;
 use crate::web::Site;
 
 pub fn routes() -> Vec<Route> {
@@ -22,13 +21,6 @@ pub fn routes() -> Vec<Route> {
 
 /// How many posts a feed carries.
 pub const FEED_LENGTH: u32 = 20;
-
-/// An XML or JSON document with its `Last-Modified`.
-pub struct Document {
-    body: String,
-    content_type: ContentType,
-    last_modified: Option<i64>,
-}
 
 /// `Tue, 24 Nov 2026 10:00:00 GMT`.
 pub fn http_date(ts: i64) -> String {
@@ -40,16 +32,11 @@ pub fn http_date(ts: i64) -> String {
     .unwrap_or_default()
 }
 
-impl<'r> Responder<'r, 'static> for Document {
-    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
-        let mut res = Response::build();
-        res.header(self.content_type)
-            .header(Header::new("Cache-Control", "public, max-age=300"))
-            .sized_body(self.body.len(), Cursor::new(self.body));
-        if let Some(ts) = self.last_modified {
-            res.header(Header::new("Last-Modified", http_date(ts)));
-        }
-        res.ok()
+fn document(body: String, content_type: ContentType, last_modified: Option<i64>) -> Cached {
+    Cached {
+        body: body.into(),
+        content_type,
+        last_modified,
     }
 }
 
@@ -239,72 +226,80 @@ fn json(settings: &Settings, posts: &[PostSummary]) -> String {
     serde_json::to_string_pretty(&feed).unwrap_or_default()
 }
 
-fn xml(body: String, last_modified: Option<i64>) -> Document {
-    Document {
-        body,
-        content_type: ContentType::new("application", "rss+xml").with_params(("charset", "utf-8")),
-        last_modified,
-    }
+fn rss_type() -> ContentType {
+    ContentType::new("application", "rss+xml").with_params(("charset", "utf-8"))
 }
 
 #[get("/feed.xml")]
-async fn rss_feed(db: &State<Db>, site: Site<'_>) -> Result<Document> {
+async fn rss_feed(db: &State<Db>, site: Site<'_>, key: CacheKey) -> Result<Page> {
+    if let Some(hit) = site.cached(&key, None) {
+        return Ok(hit);
+    }
     let posts = latest(db, Scope::All).await?;
-    Ok(xml(
-        rss(
-            &site.settings,
-            &posts,
-            &site.settings.site_title,
-            "/feed.xml",
-        ),
-        newest(&posts),
-    ))
+    let body = rss(
+        &site.settings,
+        &posts,
+        &site.settings.site_title,
+        "/feed.xml",
+    );
+    Ok(site.document(&key, document(body, rss_type(), newest(&posts))))
 }
 
 #[get("/atom.xml")]
-async fn atom_feed(db: &State<Db>, site: Site<'_>) -> Result<Document> {
+async fn atom_feed(db: &State<Db>, site: Site<'_>, key: CacheKey) -> Result<Page> {
+    if let Some(hit) = site.cached(&key, None) {
+        return Ok(hit);
+    }
     let posts = latest(db, Scope::All).await?;
-    Ok(Document {
-        body: atom(&site.settings, &posts),
-        content_type: ContentType::new("application", "atom+xml").with_params(("charset", "utf-8")),
-        last_modified: newest(&posts),
-    })
+    let content_type =
+        ContentType::new("application", "atom+xml").with_params(("charset", "utf-8"));
+    Ok(site.document(
+        &key,
+        document(atom(&site.settings, &posts), content_type, newest(&posts)),
+    ))
 }
 
 #[get("/feed.json")]
-async fn json_feed(db: &State<Db>, site: Site<'_>) -> Result<Document> {
+async fn json_feed(db: &State<Db>, site: Site<'_>, key: CacheKey) -> Result<Page> {
+    if let Some(hit) = site.cached(&key, None) {
+        return Ok(hit);
+    }
     let posts = latest(db, Scope::All).await?;
-    Ok(Document {
-        body: json(&site.settings, &posts),
-        content_type: ContentType::new("application", "feed+json")
-            .with_params(("charset", "utf-8")),
-        last_modified: newest(&posts),
-    })
+    let content_type =
+        ContentType::new("application", "feed+json").with_params(("charset", "utf-8"));
+    Ok(site.document(
+        &key,
+        document(json(&site.settings, &posts), content_type, newest(&posts)),
+    ))
 }
 
 #[get("/tags/<slug>/feed.xml")]
-async fn tag_feed(db: &State<Db>, site: Site<'_>, slug: &str) -> Result<Document> {
-    let key = slug.to_string();
+async fn tag_feed(db: &State<Db>, site: Site<'_>, key: CacheKey, slug: &str) -> Result<Page> {
+    if let Some(hit) = site.cached(&key, None) {
+        return Ok(hit);
+    }
+    let lookup = slug.to_string();
     let (id, name) = db
-        .run(move |c| store::tag_by_slug(c, &key))
+        .run(move |c| store::tag_by_slug(c, &lookup))
         .await?
         .ok_or(Error::NotFound)?;
     let posts = latest(db, Scope::Tag(id)).await?;
     let title = format!("{} · {name}", site.settings.site_title);
-    Ok(xml(
-        rss(
-            &site.settings,
-            &posts,
-            &title,
-            &format!("/tags/{slug}/feed.xml"),
-        ),
-        newest(&posts),
-    ))
+    let body = rss(
+        &site.settings,
+        &posts,
+        &title,
+        &format!("/tags/{slug}/feed.xml"),
+    );
+    Ok(site.document(&key, document(body, rss_type(), newest(&posts))))
 }
 
 #[get("/sitemap.xml")]
-async fn sitemap(db: &State<Db>, site: Site<'_>) -> Result<Document> {
+async fn sitemap(db: &State<Db>, site: Site<'_>, key: CacheKey) -> Result<Page> {
     use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+    if let Some(hit) = site.cached(&key, None) {
+        return Ok(hit);
+    }
     let entries = db.run(|c| store::sitemap_entries(c, dates::now())).await?;
     let mut w = quick_xml::Writer::new_with_indent(Vec::new(), b' ', 1);
     let fail = |e: std::io::Error| Error::internal("sitemap", e);
@@ -335,11 +330,8 @@ async fn sitemap(db: &State<Db>, site: Site<'_>) -> Result<Document> {
     w.write_event(Event::End(BytesEnd::new("urlset")))
         .map_err(fail)?;
     let body = String::from_utf8(w.into_inner()).map_err(|e| Error::internal("sitemap", e))?;
-    Ok(Document {
-        body,
-        content_type: ContentType::XML,
-        last_modified: entries.iter().map(|(_, m)| *m).max(),
-    })
+    let modified = entries.iter().map(|(_, m)| *m).max();
+    Ok(site.document(&key, document(body, ContentType::XML, modified)))
 }
 
 #[get("/robots.txt")]

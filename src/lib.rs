@@ -39,6 +39,7 @@ pub fn rocket(loaded: &Loaded, db: Db) -> Result<Rocket<Build>> {
         .attach(background::fairing(db.clone(), mailer.clone()))
         .manage(db)
         .manage(mailer)
+        .manage(web::cache::PageCache::default())
         .attach(web::templates::fairing(settings.templates_dir()))
         .attach(web::headers::SecurityHeaders {
             hsts: settings.https(),

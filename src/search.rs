@@ -3,13 +3,14 @@
 //! User text never reaches the query syntax: each word is quoted.
 
 use rocket::{get, routes, Route, State};
-use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use crate::dates;
 use crate::db::{Conn, Db};
 use crate::error::Result;
 use crate::params;
+use crate::web::cache::CacheKey;
+use crate::web::view::Page;
 use crate::web::{pagination, Pagination, Site, View};
 
 pub fn routes() -> Vec<Route> {
@@ -104,9 +105,13 @@ pub fn hits(c: &mut Conn, query: &str, now: i64, limit: u32, offset: i64) -> Res
 async fn search(
     db: &State<Db>,
     site: Site<'_>,
+    key: CacheKey,
     q: Option<String>,
     page: Option<&str>,
-) -> Result<Template> {
+) -> Result<Page> {
+    if let Some(hit) = site.cached(&key, None) {
+        return Ok(hit);
+    }
     let text: String = q.unwrap_or_default().chars().take(1000).collect();
     let page = pagination::requested(page)?;
     let per_page = site.settings.posts_per_page;
@@ -145,7 +150,7 @@ async fn search(
         .with("hits", hits)
         .with("pagination", pager)
         .with("meta_robots", "noindex")
-        .render(&site))
+        .page(&site, &key, None))
 }
 
 #[cfg(test)]

@@ -1,7 +1,6 @@
 //! Public blog pages: home, post, tags, authors, archive, static pages.
 
 use rocket::{get, routes, Route, State};
-use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use super::store::{self, Scope};
@@ -11,7 +10,9 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::users;
 use crate::users::guards::Visitor;
+use crate::web::cache::CacheKey;
 use crate::web::csrf::CsrfToken;
+use crate::web::view::Page;
 use crate::web::{pagination, Pagination, Site, View};
 use rocket::http::CookieJar;
 
@@ -42,14 +43,17 @@ async fn posts_list(
 }
 
 #[get("/?<page>")]
-async fn index(db: &State<Db>, site: Site<'_>, page: Option<&str>) -> Result<Template> {
+async fn index(db: &State<Db>, site: Site<'_>, key: CacheKey, page: Option<&str>) -> Result<Page> {
+    if let Some(hit) = site.cached(&key, None) {
+        return Ok(hit);
+    }
     let (posts, pager) = posts_list(db, &site, Scope::All, page, "/").await?;
     let description = site.settings.site_description.clone();
     Ok(View::new("blog/index.html")
         .with("posts", posts)
         .with("pagination", pager)
         .with("meta_description", description)
-        .render(&site))
+        .page(&site, &key, None))
 }
 
 /// Errors and typed values of a comment form sent back to its page.
@@ -66,11 +70,11 @@ pub async fn post_page(
     csrf: &CsrfToken,
     slug: &str,
     form: Option<CommentFormState>,
-) -> Result<Template> {
-    let key = slug.to_string();
+) -> Result<View> {
+    let lookup = slug.to_string();
     let (post, comments) = db
         .run(move |c| {
-            let post = store::public_post(c, &key, dates::now())?.ok_or(Error::NotFound)?;
+            let post = store::public_post(c, &lookup, dates::now())?.ok_or(Error::NotFound)?;
             let comments = comments::store::approved_tree(c, post.id)?;
             Ok((post, comments))
         })
@@ -99,26 +103,34 @@ pub async fn post_page(
         .with("comment_count", post.comment_count)
         .with("comments", comments)
         .with("comment_form", comment_form)
-        .with("post", post)
-        .render(site))
+        .with("post", post))
 }
 
 #[get("/posts/<slug>")]
+#[allow(clippy::too_many_arguments)]
 async fn post(
     db: &State<Db>,
     site: Site<'_>,
+    key: CacheKey,
     visitor: Visitor,
     csrf: CsrfToken,
     jar: &CookieJar<'_>,
     slug: &str,
-) -> Result<Template> {
-    let page = post_page(db, &site, &visitor, &csrf, slug, None).await?;
+) -> Result<Page> {
     comments::routes::mark_form_shown(jar);
-    Ok(page)
+    if let Some(hit) = site.cached(&key, Some(&csrf.0)) {
+        return Ok(hit);
+    }
+    Ok(post_page(db, &site, &visitor, &csrf, slug, None)
+        .await?
+        .page(&site, &key, Some(&csrf.0)))
 }
 
 #[get("/tags?<page>")]
-async fn tags(db: &State<Db>, site: Site<'_>, page: Option<&str>) -> Result<Template> {
+async fn tags(db: &State<Db>, site: Site<'_>, key: CacheKey, page: Option<&str>) -> Result<Page> {
+    if let Some(hit) = site.cached(&key, None) {
+        return Ok(hit);
+    }
     let page = pagination::requested(page)?;
     let per_page = site.settings.posts_per_page;
     let (tags, pager) = db
@@ -136,7 +148,7 @@ async fn tags(db: &State<Db>, site: Site<'_>, page: Option<&str>) -> Result<Temp
         .title("Tags")
         .with("tags", tags)
         .with("pagination", pager)
-        .render(&site))
+        .page(&site, &key, None))
 }
 
 #[derive(Serialize)]
@@ -148,10 +160,19 @@ struct TagView {
 }
 
 #[get("/tags/<slug>?<page>")]
-async fn tag(db: &State<Db>, site: Site<'_>, slug: &str, page: Option<&str>) -> Result<Template> {
-    let key = slug.to_string();
+async fn tag(
+    db: &State<Db>,
+    site: Site<'_>,
+    key: CacheKey,
+    slug: &str,
+    page: Option<&str>,
+) -> Result<Page> {
+    if let Some(hit) = site.cached(&key, None) {
+        return Ok(hit);
+    }
+    let lookup = slug.to_string();
     let (id, name) = db
-        .run(move |c| store::tag_by_slug(c, &key))
+        .run(move |c| store::tag_by_slug(c, &lookup))
         .await?
         .ok_or(Error::NotFound)?;
     let path = format!("/tags/{slug}");
@@ -167,7 +188,7 @@ async fn tag(db: &State<Db>, site: Site<'_>, slug: &str, page: Option<&str>) -> 
         .with("tag", tag)
         .with("posts", posts)
         .with("pagination", pager)
-        .render(&site))
+        .page(&site, &key, None))
 }
 
 #[derive(Serialize)]
@@ -184,13 +205,17 @@ struct AuthorView {
 async fn author(
     db: &State<Db>,
     site: Site<'_>,
+    key: CacheKey,
     username: &str,
     page: Option<&str>,
-) -> Result<Template> {
-    let key = username.to_string();
+) -> Result<Page> {
+    if let Some(hit) = site.cached(&key, None) {
+        return Ok(hit);
+    }
+    let lookup = username.to_string();
     let (user, count) = db
         .run(move |c| {
-            let user = users::store::by_username(c, &key)?.ok_or(Error::NotFound)?;
+            let user = users::store::by_username(c, &lookup)?.ok_or(Error::NotFound)?;
             let count = users::store::published_post_count(c, user.id, dates::now())?;
             Ok((user, count))
         })
@@ -215,7 +240,7 @@ async fn author(
         .with("author", view)
         .with("posts", posts)
         .with("pagination", pager)
-        .render(&site))
+        .page(&site, &key, None))
 }
 
 #[derive(Serialize)]
@@ -271,7 +296,15 @@ fn group_archive(posts: Vec<(String, String, i64)>) -> Vec<ArchiveYear> {
 }
 
 #[get("/archive?<page>")]
-async fn archive(db: &State<Db>, site: Site<'_>, page: Option<&str>) -> Result<Template> {
+async fn archive(
+    db: &State<Db>,
+    site: Site<'_>,
+    key: CacheKey,
+    page: Option<&str>,
+) -> Result<Page> {
+    if let Some(hit) = site.cached(&key, None) {
+        return Ok(hit);
+    }
     let page = pagination::requested(page)?;
     let per_page = site.settings.posts_per_page;
     let (posts, pager) = db
@@ -289,18 +322,21 @@ async fn archive(db: &State<Db>, site: Site<'_>, page: Option<&str>) -> Result<T
         .title("Archive")
         .with("years", group_archive(posts))
         .with("pagination", pager)
-        .render(&site))
+        .page(&site, &key, None))
 }
 
 #[get("/pages/<slug>")]
-async fn page(db: &State<Db>, site: Site<'_>, slug: &str) -> Result<Template> {
-    let key = slug.to_string();
+async fn page(db: &State<Db>, site: Site<'_>, key: CacheKey, slug: &str) -> Result<Page> {
+    if let Some(hit) = site.cached(&key, None) {
+        return Ok(hit);
+    }
+    let lookup = slug.to_string();
     let page = db
-        .run(move |c| store::page_by_slug(c, &key))
+        .run(move |c| store::page_by_slug(c, &lookup))
         .await?
         .ok_or(Error::NotFound)?;
     Ok(View::new("blog/page.html")
         .title(page.title.clone())
         .with("page", page)
-        .render(&site))
+        .page(&site, &key, None))
 }

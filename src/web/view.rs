@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::site_settings;
 use crate::users::guards::Visitor;
+use crate::web::cache::{self, CacheKey, Cached, Freshness, PageCache};
 use rocket::request::FlashMessage;
 
 /// What every page needs to know about the site and the current request.
@@ -28,6 +29,9 @@ pub struct Site<'r> {
     pub visitor: Visitor,
     /// A message left by the previous request (POST/redirect/GET).
     pub flash: Option<(String, String)>,
+    /// The content version and next scheduled publication, for the page cache.
+    pub fresh: Freshness,
+    pub cache: Option<&'r PageCache>,
 }
 
 #[rocket::async_trait]
@@ -40,21 +44,31 @@ impl<'r> FromRequest<'r> for Site<'r> {
             Outcome::Error(e) => return Outcome::Error((e.0, ())),
             Outcome::Forward(s) => return Outcome::Forward(s),
         };
-        let base = settings.clone();
-        let loaded = match req.rocket().state::<Db>() {
-            Some(db) => db
-                .run(move |c| {
-                    Ok((
-                        site_settings::effective(c, &base)?,
-                        blog::store::nav_pages(c)?,
-                    ))
-                })
-                .await
-                .map_err(|e| log::error!("site settings and navigation: {e}"))
-                .ok(),
-            None => None,
+        let cache = req.rocket().state::<PageCache>();
+        let (settings, nav, fresh) = match req.rocket().state::<Db>() {
+            Some(db) => match load(db, cache, settings).await {
+                Ok(loaded) => loaded,
+                Err(e) => {
+                    log::error!("site settings and navigation: {e}");
+                    (
+                        settings.clone(),
+                        Vec::new(),
+                        Freshness {
+                            version: 0,
+                            next_publish: None,
+                        },
+                    )
+                }
+            },
+            None => (
+                settings.clone(),
+                Vec::new(),
+                Freshness {
+                    version: 0,
+                    next_publish: None,
+                },
+            ),
         };
-        let (settings, nav) = loaded.unwrap_or_else(|| (settings.clone(), Vec::new()));
         let visitor = match req.guard::<Visitor>().await {
             Outcome::Success(v) => v,
             _ => Visitor(None),
@@ -64,6 +78,8 @@ impl<'r> FromRequest<'r> for Site<'r> {
             _ => None,
         };
         Outcome::Success(Site {
+            fresh,
+            cache,
             canonical: canonical(&settings, req),
             path: req.uri().path().as_str(),
             settings,
@@ -72,6 +88,32 @@ impl<'r> FromRequest<'r> for Site<'r> {
             flash,
         })
     }
+}
+
+/// Settings (with the admin's overrides) and navigation: from memory while the
+/// content version is unchanged, from the database otherwise.
+async fn load(
+    db: &Db,
+    cache: Option<&PageCache>,
+    base: &Settings,
+) -> crate::error::Result<(Settings, Vec<NavLink>, Freshness)> {
+    let fresh = db.run(|c| cache::freshness(c, crate::dates::now())).await?;
+    if let Some((settings, nav)) = cache.and_then(|c| c.site(fresh.version)) {
+        return Ok((settings, nav, fresh));
+    }
+    let base = base.clone();
+    let (settings, nav) = db
+        .run(move |c| {
+            Ok((
+                site_settings::effective(c, &base)?,
+                blog::store::nav_pages(c)?,
+            ))
+        })
+        .await?;
+    if let Some(cache) = cache {
+        cache.set_site(fresh.version, settings.clone(), nav.clone());
+    }
+    Ok((settings, nav, fresh))
 }
 
 /// `site_url` + path, keeping only the `page` query parameter (beyond page 1).
@@ -124,7 +166,29 @@ impl View {
     }
 
     /// Renders with the shared parts of the context.
-    pub fn render(mut self, site: &Site<'_>) -> Template {
+    pub fn render(self, site: &Site<'_>) -> Template {
+        let (name, ctx) = self.finish(site);
+        Template::render(name, ctx)
+    }
+
+    /// Like `render`, storing the result in the page cache when `key` allows it.
+    /// `csrf` is the visitor's token when the page has a form: a cached page
+    /// holds a placeholder in its place.
+    pub fn page(self, site: &Site<'_>, key: &CacheKey, csrf: Option<&str>) -> Page {
+        let (name, ctx) = self.finish(site);
+        Page::Render {
+            name,
+            ctx,
+            store: key
+                .0
+                .clone()
+                .filter(|_| site.cache.is_some())
+                .map(|k| (k, site.fresh)),
+            csrf: csrf.map(str::to_string),
+        }
+    }
+
+    fn finish(mut self, site: &Site<'_>) -> (&'static str, Value) {
         self.ctx.insert("site".into(), site_context(&site.settings));
         self.ctx
             .entry("nav_pages")
@@ -155,6 +219,106 @@ impl View {
                 serde_json::json!({"kind": kind, "message": message}),
             );
         }
-        Template::render(self.name, Value::Object(self.ctx))
+        (self.name, Value::Object(self.ctx))
+    }
+}
+
+impl Site<'_> {
+    /// A document built by a handler (feed, sitemap), stored in the cache when `key` allows it.
+    pub fn document(&self, key: &CacheKey, doc: Cached) -> Page {
+        if let (Some(cache), Some(k)) = (self.cache, key.0.clone()) {
+            cache.put(k, self.fresh, doc.clone());
+        }
+        Page::Hit(doc, None)
+    }
+
+    /// The cached page for this request, if there is a fresh one.
+    pub fn cached(&self, key: &CacheKey, csrf: Option<&str>) -> Option<Page> {
+        let (cache, key) = (self.cache?, key.0.as_ref()?);
+        let hit = cache.get(key, self.fresh, crate::dates::now())?;
+        Some(Page::Hit(hit, csrf.map(str::to_string)))
+    }
+}
+
+/// A page from the cache, or to render (and perhaps store).
+pub enum Page {
+    Hit(Cached, Option<String>),
+    Render {
+        name: &'static str,
+        ctx: Value,
+        store: Option<(String, Freshness)>,
+        csrf: Option<String>,
+    },
+}
+
+impl<'r> rocket::response::Responder<'r, 'static> for Page {
+    fn respond_to(self, req: &'r Request<'_>) -> rocket::response::Result<'static> {
+        let mut last_modified = None;
+        let (body, content_type, csrf) = match self {
+            Page::Hit(hit, csrf) => {
+                last_modified = hit.last_modified;
+                (hit.body, hit.content_type, csrf)
+            }
+            Page::Render {
+                name,
+                mut ctx,
+                store,
+                csrf,
+            } => {
+                if store.is_some() {
+                    if let Some(map) = ctx.as_object_mut() {
+                        replace_token(map, csrf.as_deref());
+                    }
+                }
+                let html = Template::show(req.rocket(), name, ctx)
+                    .ok_or(rocket::http::Status::InternalServerError)?;
+                let body: std::sync::Arc<str> = html.into();
+                if let (Some((key, fresh)), Some(cache)) =
+                    (store, req.rocket().state::<PageCache>())
+                {
+                    cache.put(
+                        key,
+                        fresh,
+                        Cached {
+                            body: body.clone(),
+                            content_type: rocket::http::ContentType::HTML,
+                            last_modified: None,
+                        },
+                    );
+                    (body, rocket::http::ContentType::HTML, csrf)
+                } else {
+                    // Rendered with the real token: nothing to put in.
+                    (body, rocket::http::ContentType::HTML, None)
+                }
+            }
+        };
+        let body = match csrf {
+            Some(token) if body.contains(cache::TOKEN_PLACEHOLDER) => {
+                body.replace(cache::TOKEN_PLACEHOLDER, &token)
+            }
+            _ => body.to_string(),
+        };
+        let mut res = rocket::Response::build();
+        res.header(content_type)
+            .sized_body(body.len(), std::io::Cursor::new(body));
+        if let Some(ts) = last_modified {
+            res.header(rocket::http::Header::new(
+                "Last-Modified",
+                crate::feeds::http_date(ts),
+            ));
+        }
+        res.ok()
+    }
+}
+
+/// Puts the placeholder where the visitor's token would go before a page is stored.
+fn replace_token(map: &mut Map<String, Value>, token: Option<&str>) {
+    let Some(token) = token else { return };
+    for value in map.values_mut() {
+        match value {
+            Value::String(s) if s == token => *s = cache::TOKEN_PLACEHOLDER.to_string(),
+            Value::Object(inner) => replace_token(inner, Some(token)),
+            _ => {}
+        }
     }
 }

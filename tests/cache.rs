@@ -1,0 +1,186 @@
+//! The page cache never shows stale or someone else's content: every write is
+//! visible on the very next request, personal pages are never shared, and each
+//! visitor gets their own CSRF token in a cached page.
+
+mod common;
+
+use std::time::Duration;
+
+use common::server::{run, text, Browser, Server};
+use common::FIXTURE;
+
+const PASSWORD: &str = "correct horse battery";
+
+fn site() -> (tempfile::TempDir, Server) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Rocket.toml"),
+        "[default]\ncomment_min_seconds = 0\n",
+    )
+    .unwrap();
+    let mut fixture: serde_json::Value = serde_json::from_str(FIXTURE).unwrap();
+    let hash = carnet::users::password::hash(PASSWORD).unwrap();
+    for user in fixture["users"].as_array_mut().unwrap() {
+        user["password_hash"] = hash.clone().into();
+    }
+    std::fs::write(dir.path().join("site.json"), fixture.to_string()).unwrap();
+    let out = run(dir.path(), &["import", "site.json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let server = Server::start(dir.path());
+    (dir, server)
+}
+
+fn login(port: u16, username: &str) -> Browser {
+    let b = Browser::new(port);
+    let res = b.submit(
+        "/accounts/login",
+        "/accounts/login",
+        &[("username", username), ("password", PASSWORD)],
+    );
+    assert_eq!(res.status, 303);
+    b
+}
+
+fn sql(dir: &tempfile::TempDir, statement: &str) {
+    let db = rusqlite::Connection::open(dir.path().join("data/carnet.db")).unwrap();
+    db.execute_batch(statement).unwrap();
+}
+
+#[test]
+fn every_write_shows_on_the_next_request() {
+    let (dir, server) = site();
+    let anon = Browser::new(server.port);
+    // Fill the cache.
+    for _ in 0..2 {
+        assert!(anon.get("/").body.contains("Spring planting"));
+        assert!(anon
+            .get("/posts/spring-planting")
+            .body
+            .contains("Great tips!"));
+        assert!(anon.get("/feed.xml").body.contains("Spring planting"));
+    }
+    // An edit made by another process (the CLI) on the same database.
+    let import = r#"{"format": "carnet", "version": 1, "posts": [{"title": "Spring planting, revised", "slug": "spring-planting",
+        "body_markdown": "New body.", "status": "published", "published_at": "2025-04-10T08:00:00Z", "author": "alice"}]}"#;
+    std::fs::write(dir.path().join("edit.json"), import).unwrap();
+    assert!(run(dir.path(), &["import", "edit.json"]).status.success());
+    assert!(anon.get("/").body.contains("Spring planting, revised"));
+    assert!(anon
+        .get("/posts/spring-planting")
+        .body
+        .contains("New body."));
+    assert!(anon
+        .get("/feed.xml")
+        .body
+        .contains("Spring planting, revised"));
+
+    // A new comment.
+    let bob = login(server.port, "bob");
+    let res = bob.submit(
+        "/posts/spring-planting",
+        "/posts/spring-planting/comments",
+        &[("body", "Fresh comment")],
+    );
+    assert_eq!(res.status, 303);
+    assert!(anon
+        .get("/posts/spring-planting")
+        .body
+        .contains("Fresh comment"));
+
+    // A publish (draft → published) and a delete.
+    sql(
+        &dir,
+        "UPDATE posts SET status = 'published', published_at = 1 WHERE slug = 'secret-draft'",
+    );
+    assert_eq!(anon.get("/posts/secret-draft").status, 200);
+    assert!(anon.get("/").body.contains("Secret draft"));
+    sql(&dir, "DELETE FROM posts WHERE slug = 'secret-draft'");
+    assert_eq!(anon.get("/posts/secret-draft").status, 404);
+    assert!(!anon.get("/").body.contains("Secret draft"));
+
+    // A scheduled post reaching its time, with nothing written meanwhile.
+    let at = carnet::dates::now() + 2;
+    sql(
+        &dir,
+        &format!("UPDATE posts SET published_at = {at} WHERE slug = 'future-post'"),
+    );
+    assert!(!anon.get("/").body.contains("Future post"));
+    assert!(
+        !anon.get("/").body.contains("Future post"),
+        "cached, still hidden"
+    );
+    std::thread::sleep(Duration::from_millis(2600));
+    assert!(anon.get("/").body.contains("Future post"));
+}
+
+#[test]
+fn personal_pages_are_never_shared() {
+    let (_dir, server) = site();
+    let anon = Browser::new(server.port);
+    let alice = login(server.port, "alice");
+    for _ in 0..2 {
+        let page = anon.get("/").body;
+        assert!(
+            page.contains("Log in") && !page.contains("Log out"),
+            "anonymous page"
+        );
+        let mine = alice.get("/").body;
+        assert!(
+            mine.contains("Log out") && mine.contains("/accounts/profile"),
+            "logged-in page"
+        );
+        assert!(!anon
+            .get("/posts/spring-planting")
+            .body
+            .contains("Commenting as"));
+        assert!(alice
+            .get("/posts/spring-planting")
+            .body
+            .contains("Commenting as"));
+    }
+    // A flash message is for one visitor only.
+    let res = alice.submit("/accounts/profile", "/accounts/logout", &[]);
+    assert_eq!(res.status, 303);
+    assert!(alice.get("/").body.contains("logged out"));
+    assert!(!anon.get("/").body.contains("logged out"));
+}
+
+#[test]
+fn each_visitor_gets_their_own_csrf_token() {
+    let (_dir, server) = site();
+    let first = Browser::new(server.port);
+    let second = Browser::new(server.port);
+    let a = first.get("/posts/spring-planting").csrf();
+    let b = second.get("/posts/spring-planting").csrf();
+    assert_ne!(a, b, "the cached page carries each visitor's own token");
+    assert_eq!(
+        first.get("/posts/spring-planting").csrf(),
+        a,
+        "stable for one visitor"
+    );
+    // Each token works for its visitor only.
+    let fields = |t: &str| {
+        vec![
+            ("author_name", "N".to_string()),
+            ("author_email", "n@example.net".to_string()),
+            ("body", "hi".to_string()),
+            ("csrf_token", t.to_string()),
+        ]
+    };
+    let f: Vec<(&str, String)> = fields(&b);
+    let borrowed: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        first
+            .post("/posts/spring-planting/comments", &borrowed)
+            .status,
+        403
+    );
+    let f: Vec<(&str, String)> = fields(&a);
+    let borrowed: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        first
+            .post("/posts/spring-planting/comments", &borrowed)
+            .status,
+        303
+    );
+}
