@@ -33,11 +33,7 @@ pub fn http_date(ts: i64) -> String {
 }
 
 fn document(body: String, content_type: ContentType, last_modified: Option<i64>) -> Cached {
-    Cached {
-        body: body.into(),
-        content_type,
-        last_modified,
-    }
+    Cached::new(body, content_type, last_modified)
 }
 
 /// Site-relative links and images in a post body made absolute, for feed readers.

@@ -51,13 +51,43 @@ pub fn freshness(c: &mut Conn, now: i64) -> Result<Freshness> {
     })
 }
 
-/// A cached response body.
+/// A cached response body, with its entity tag computed once.
 #[derive(Clone)]
 pub struct Cached {
-    pub body: std::sync::Arc<str>,
+    pub body: std::sync::Arc<[u8]>,
     pub content_type: ContentType,
     /// For feeds and the sitemap: when their newest item changed.
     pub last_modified: Option<i64>,
+    /// Hex digest of the body (without quotes).
+    pub etag: String,
+    /// Whether the body holds `TOKEN_PLACEHOLDER`.
+    pub has_token: bool,
+}
+
+/// A short hex SHA-256 of some bytes, for entity tags.
+pub fn digest(parts: &[&[u8]]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize()
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Cached {
+    pub fn new(body: String, content_type: ContentType, last_modified: Option<i64>) -> Cached {
+        Cached {
+            etag: digest(&[body.as_bytes()]),
+            has_token: body.contains(TOKEN_PLACEHOLDER),
+            body: body.into_bytes().into(),
+            content_type,
+            last_modified,
+        }
+    }
 }
 
 struct Pages {

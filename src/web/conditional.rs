@@ -11,10 +11,9 @@ use sha2::{Digest, Sha256};
 
 pub struct ConditionalGet;
 
-/// Bodies worth hashing: text documents we render (files and assets have their own).
+/// Text documents we render (files and assets handle their own validators).
 fn eligible(res: &Response<'_>) -> bool {
     res.status() == Status::Ok
-        && !res.headers().contains("ETag")
         && res.content_type().is_some_and(|ct| {
             ct.is_html()
                 || ct.is_xml()
@@ -39,17 +38,26 @@ impl Fairing for ConditionalGet {
         if req.method() != Method::Get || !eligible(res) {
             return;
         }
-        let Ok(body) = res.body_mut().to_bytes().await else {
-            return;
+        // Cached pages come with their tag; others are hashed here.
+        let etag = match res.headers().get_one("ETag") {
+            Some(tag) => tag.to_string(),
+            None => {
+                let Ok(body) = res.body_mut().to_bytes().await else {
+                    return;
+                };
+                let hash = Sha256::digest(&body);
+                let tag = format!(
+                    "\"{}\"",
+                    hash.iter()
+                        .take(12)
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<String>()
+                );
+                res.set_header(Header::new("ETag", tag.clone()));
+                res.set_sized_body(body.len(), Cursor::new(body));
+                tag
+            }
         };
-        let hash = Sha256::digest(&body);
-        let etag = format!(
-            "\"{}\"",
-            hash.iter()
-                .take(12)
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
         let matches_etag = req.headers().get_one("If-None-Match").is_some_and(|v| {
             v.split(',')
                 .any(|t| t.trim().trim_start_matches("W/") == etag)
@@ -57,13 +65,10 @@ impl Fairing for ConditionalGet {
         let matches_date = req.headers().get_one("If-None-Match").is_none()
             && req.headers().get_one("If-Modified-Since").is_some()
             && req.headers().get_one("If-Modified-Since") == res.headers().get_one("Last-Modified");
-        res.set_header(Header::new("ETag", etag));
         if matches_etag || matches_date {
             res.set_status(Status::NotModified);
             res.set_sized_body(0, Cursor::new(Vec::new()));
             res.remove_header("Content-Type");
-        } else {
-            res.set_sized_body(body.len(), Cursor::new(body));
         }
     }
 }

@@ -253,12 +253,8 @@ pub enum Page {
 
 impl<'r> rocket::response::Responder<'r, 'static> for Page {
     fn respond_to(self, req: &'r Request<'_>) -> rocket::response::Result<'static> {
-        let mut last_modified = None;
-        let (body, content_type, csrf) = match self {
-            Page::Hit(hit, csrf) => {
-                last_modified = hit.last_modified;
-                (hit.body, hit.content_type, csrf)
-            }
+        let (page, csrf) = match self {
+            Page::Hit(hit, csrf) => (hit, csrf),
             Page::Render {
                 name,
                 mut ctx,
@@ -272,36 +268,36 @@ impl<'r> rocket::response::Responder<'r, 'static> for Page {
                 }
                 let html = Template::show(req.rocket(), name, ctx)
                     .ok_or(rocket::http::Status::InternalServerError)?;
-                let body: std::sync::Arc<str> = html.into();
-                if let (Some((key, fresh)), Some(cache)) =
-                    (store, req.rocket().state::<PageCache>())
-                {
-                    cache.put(
-                        key,
-                        fresh,
-                        Cached {
-                            body: body.clone(),
-                            content_type: rocket::http::ContentType::HTML,
-                            last_modified: None,
-                        },
-                    );
-                    (body, rocket::http::ContentType::HTML, csrf)
-                } else {
+                let page = Cached::new(html, rocket::http::ContentType::HTML, None);
+                match (store, req.rocket().state::<PageCache>()) {
+                    (Some((key, fresh)), Some(cache)) => {
+                        cache.put(key, fresh, page.clone());
+                        (page, csrf)
+                    }
                     // Rendered with the real token: nothing to put in.
-                    (body, rocket::http::ContentType::HTML, None)
+                    _ => (page, None),
                 }
             }
         };
-        let body = match csrf {
-            Some(token) if body.contains(cache::TOKEN_PLACEHOLDER) => {
-                body.replace(cache::TOKEN_PLACEHOLDER, &token)
-            }
-            _ => body.to_string(),
-        };
         let mut res = rocket::Response::build();
-        res.header(content_type)
-            .sized_body(body.len(), std::io::Cursor::new(body));
-        if let Some(ts) = last_modified {
+        res.header(page.content_type.clone());
+        match csrf.filter(|_| page.has_token) {
+            Some(token) => {
+                let text =
+                    String::from_utf8_lossy(&page.body).replace(cache::TOKEN_PLACEHOLDER, &token);
+                let etag = cache::digest(&[page.etag.as_bytes(), token.as_bytes()]);
+                res.header(rocket::http::Header::new("ETag", format!("\"{etag}\"")));
+                res.sized_body(text.len(), std::io::Cursor::new(text));
+            }
+            None => {
+                res.header(rocket::http::Header::new(
+                    "ETag",
+                    format!("\"{}\"", page.etag),
+                ));
+                res.sized_body(page.body.len(), std::io::Cursor::new(page.body.clone()));
+            }
+        }
+        if let Some(ts) = page.last_modified {
             res.header(rocket::http::Header::new(
                 "Last-Modified",
                 crate::feeds::http_date(ts),
