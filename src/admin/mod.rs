@@ -60,6 +60,15 @@ async fn admin_view(
         .with("csrf_token", &session.csrf_token))
 }
 
+/// The confirmation page shown before deleting item `id` of `kind` ("post", "page").
+fn confirm_delete(view: View, kind: &str, id: i64, title: &str, message: &str) -> View {
+    view.title(format!("Delete {kind}"))
+        .with("heading", format!("Delete “{title}”?"))
+        .with("message", message)
+        .with("action", format!("/admin/{kind}s/{id}/delete"))
+        .with("cancel_url", format!("/admin/{kind}s/{id}/edit"))
+}
+
 /// A page number from `?page=`, and its offset.
 fn page_of(page: Option<&str>, per_page: u32) -> Result<(u32, i64)> {
     let page = crate::web::pagination::requested(page)?;

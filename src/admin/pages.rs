@@ -289,14 +289,9 @@ async fn update(
 #[get("/admin/pages/<id>/delete")]
 async fn delete_page(db: &State<Db>, site: Site<'_>, me: EditorUser, id: i64) -> Result<Template> {
     let values = db.run(move |c| load(c, id)).await?;
-    Ok(admin_view(db, "admin/confirm_delete.html", "pages", &me.0)
-        .await?
-        .title("Delete page")
-        .with("heading", format!("Delete “{}”?", values.title))
-        .with("message", "The page is removed for good.")
-        .with("action", format!("/admin/pages/{id}/delete"))
-        .with("cancel_url", format!("/admin/pages/{id}/edit"))
-        .render(&site))
+    let view = admin_view(db, "admin/confirm_delete.html", "pages", &me.0).await?;
+    let message = "The page is removed for good.";
+    Ok(super::confirm_delete(view, "page", id, &values.title, message).render(&site))
 }
 
 #[post("/admin/pages/<id>/delete", data = "<_form>")]

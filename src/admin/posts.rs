@@ -686,17 +686,9 @@ async fn update(
 #[get("/admin/posts/<id>/delete")]
 async fn delete_page(db: &State<Db>, site: Site<'_>, me: AuthorUser, id: i64) -> Result<Template> {
     let (_, _, values) = editable(db, &me, id).await?;
-    Ok(admin_view(db, "admin/confirm_delete.html", "posts", &me.0)
-        .await?
-        .title("Delete post")
-        .with("heading", format!("Delete “{}”?", values.title))
-        .with(
-            "message",
-            "The post, its tags links and its comments are removed for good.",
-        )
-        .with("action", format!("/admin/posts/{id}/delete"))
-        .with("cancel_url", format!("/admin/posts/{id}/edit"))
-        .render(&site))
+    let view = admin_view(db, "admin/confirm_delete.html", "posts", &me.0).await?;
+    let message = "The post, its tags links and its comments are removed for good.";
+    Ok(super::confirm_delete(view, "post", id, &values.title, message).render(&site))
 }
 
 #[post("/admin/posts/<id>/delete", data = "<_form>")]
