@@ -400,6 +400,10 @@ impl Loaded {
                     .map_or(IpHeader::Off(false), IpHeader::Header),
             ))
             .join(("template_dir", s.templates_dir()))
+            // Long posts and pages are sent as plain forms too (the page editor).
+            .merge(("limits.form", "2MiB"))
+            // A text field of a multipart form (the post editor's body) counts as a string.
+            .merge(("limits.string", "2MiB"))
             .merge(("limits.data-form", upload.clone()))
             .merge(("limits.file", upload));
         Ok(figment)

@@ -241,6 +241,20 @@ fn an_editor_writes_previews_schedules_edits_and_deletes_a_post() {
         .body
         .contains("Scheduled thoughts"));
 
+    // A long post (far beyond Rocket's default 8 KiB text-field limit) goes through.
+    let long_body = "A long paragraph of text. ".repeat(4000);
+    let res = b.post_multipart(
+        "/admin/posts/new",
+        &[
+            ("csrf_token", &token),
+            ("title", "Long read"),
+            ("body", &long_body),
+            ("status", "draft"),
+        ],
+        ("cover", "", b""),
+    );
+    assert_eq!(res.status, 303, "a 100 KB body is accepted");
+
     // Same title again: a numbered slug, never an error.
     let res = b.post_multipart(
         "/admin/posts/new",
