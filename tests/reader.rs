@@ -123,6 +123,39 @@ fn anonymous_comments_wait_for_moderation_and_members_publish_at_once() {
         .body
         .contains("Back again"));
 
+    // Typing a member's address does not skip moderation (the fixture has an
+    // approved comment under alice's address), and alice still gets the mail.
+    let res = comment(
+        &anon,
+        "borrowing-in-rust",
+        &[
+            ("author_name", "Mallory"),
+            ("author_email", "alice@example.org"),
+            ("body", "Impostor words"),
+        ],
+    );
+    assert_eq!(res.status, 303);
+    assert!(!anon
+        .get("/posts/borrowing-in-rust")
+        .body
+        .contains("Impostor words"));
+    assert_eq!(
+        site.count(
+            "SELECT COUNT(*) FROM comments WHERE body = 'Impostor words' AND status = 'pending'"
+        ),
+        1
+    );
+    let started = std::time::Instant::now();
+    while !site.smtp.messages().iter().any(|m| {
+        m.to.contains(&"alice@example.org".to_string()) && m.text().contains("Impostor words")
+    }) {
+        assert!(
+            started.elapsed() < WAIT,
+            "alice is told about the comment under her address"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
     // A logged-in, confirmed member is published at once and sees it right away.
     let bob = login(&site, "bob");
     let page = bob.get("/posts/borrowing-in-rust");

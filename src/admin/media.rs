@@ -130,8 +130,14 @@ async fn upload(
     match library::process_upload(site.settings.media_dir.clone(), bytes).await {
         Ok(processed) => {
             let uploader = me.0.user.id;
-            db.run(move |c| library::record(c, &processed, &original, Some(uploader)))
-                .await?;
+            let (dir, recorded) = (site.settings.media_dir.clone(), processed.clone());
+            let result = db
+                .run(move |c| library::record(c, &recorded, &original, Some(uploader)))
+                .await;
+            if let Err(e) = result {
+                library::remove_files(&dir, &processed);
+                return Err(e);
+            }
             Ok(Ok(Flash::success(
                 Redirect::to("/admin/media"),
                 "The image is uploaded.",

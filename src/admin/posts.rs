@@ -547,9 +547,15 @@ async fn save_cover(
         .map_err(|r| (refusal_status(&r), r.to_string()))?;
     let uploader = me.0.user.id;
     let name = processed.file_name.clone();
-    db.run(move |c| library::record(c, &processed, &original, Some(uploader)))
+    let dir = site.settings.media_dir.clone();
+    let recorded = processed.clone();
+    if let Err(e) = db
+        .run(move |c| library::record(c, &recorded, &original, Some(uploader)))
         .await
-        .map_err(|e| (Status::InternalServerError, e.to_string()))?;
+    {
+        library::remove_files(&dir, &processed);
+        return Err((Status::InternalServerError, e.to_string()));
+    }
     Ok(Some(name))
 }
 

@@ -8,13 +8,15 @@ use crate::mail::Mailer;
 use crate::params;
 use crate::users::session::{digest, random_token};
 
-/// Tells the post's author and every editor and admin (not the commenter).
+/// Tells the post's author and every editor and admin, except a member who wrote
+/// it (an anonymous commenter's typed address proves nothing, so it excludes no one).
 pub fn new_comment(
     c: &mut Conn,
     mailer: &Mailer,
     settings: &Settings,
     comment_id: i64,
     post_author: i64,
+    commenter: Option<i64>,
 ) -> Result<()> {
     let Some(r) = c.query_opt(
         "SELECT c.author_name, c.author_email, c.body, c.status, p.title, p.slug FROM comments c \
@@ -24,7 +26,14 @@ pub fn new_comment(
     else {
         return Ok(());
     };
-    let (name, email, body, status, title, slug): (String, String, String, String, String, String) = (
+    let (name, _email, body, status, title, slug): (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    ) = (
         r.get(0)?,
         r.get(1)?,
         r.get(2)?,
@@ -34,14 +43,14 @@ pub fn new_comment(
     );
     let recipients: Vec<String> = c
         .query(
-            "SELECT email FROM users WHERE is_active = 1 AND (id = ? OR role IN ('admin', 'editor')) ORDER BY id",
-            params![post_author],
+            "SELECT email FROM users WHERE is_active = 1 AND (id = ? OR role IN ('admin', 'editor')) AND id <> ? ORDER BY id",
+            params![post_author, commenter.unwrap_or(-1)],
         )?
         .iter()
         .map(|r| r.get(0))
         .collect::<Result<_>>()?;
     let base = &settings.site_url;
-    for to in recipients.iter().filter(|to| **to != email) {
+    for to in &recipients {
         let ctx = serde_json::json!({
             "name": name, "body": body, "status": status, "post_title": title,
             "post_link": format!("{base}/posts/{slug}#comment-{comment_id}"),

@@ -215,9 +215,12 @@ async fn create(
             } else if user.as_ref().is_some_and(|u| u.email_confirmed) {
                 "approved"
             } else {
+                // A visitor's address is trusted once a moderator approved one of its
+                // anonymous comments; a member's address never is (anyone can type it).
                 let known: i64 = c.query_scalar(
-                    "SELECT COUNT(*) FROM comments WHERE author_email = ? AND status = 'approved'",
-                    params![&v.email],
+                    "SELECT COUNT(*) FROM comments WHERE author_email = ? AND status = 'approved' AND user_id IS NULL \
+                     AND NOT EXISTS (SELECT 1 FROM users WHERE email = ?)",
+                    params![&v.email, &v.email],
                 )?;
                 if known > 0 { "approved" } else { "pending" }
             };
@@ -231,7 +234,7 @@ async fn create(
                         unsubscribe.as_deref().map(digest), dates::now()],
                 )?;
                 if status != "spam" {
-                    notify::new_comment(c, &mailer, &settings, id, post_author)?;
+                    notify::new_comment(c, &mailer, &settings, id, post_author, user.as_ref().map(|u| u.id))?;
                 }
                 if status == "approved" {
                     notify::reply_approved(c, &mailer, &settings, id)?;

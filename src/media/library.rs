@@ -19,7 +19,7 @@ pub const WIDTHS: [u32; 3] = [400, 800, 1600];
 pub const THUMB_WIDTH: u32 = 320;
 
 /// Decoding and resizing are heavy: at most two at once, whatever the load.
-static SLOTS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(2));
+pub(crate) static SLOTS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(2));
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Variant {
@@ -288,4 +288,14 @@ pub fn srcset(m: &Media) -> Option<String> {
         parts.push(format!("/media/{} {w}w", m.file_name));
     }
     Some(parts.join(", "))
+}
+
+/// Removes the files of an upload that could not be recorded.
+pub fn remove_files(dir: &Path, p: &Processed) {
+    let files = std::iter::once(&p.file_name)
+        .chain(std::iter::once(&p.thumb))
+        .chain(p.variants.iter().map(|v| &v.file));
+    for file in files {
+        let _ = std::fs::remove_file(dir.join(file));
+    }
 }

@@ -149,6 +149,14 @@ fn check_login(
     let now = dates::now();
     limit("login", s.rates.rate_login_per_minute, 60).hit(c, ip, now)?;
     let key = login.trim().to_lowercase();
+    // Counted per name typed, known or not, so a lock-out does not tell which
+    // accounts exist.
+    let failures = limit(
+        "login-failure",
+        s.rates.rate_login_failures_per_account,
+        15 * 60,
+    );
+    failures.check(c, &key, now)?;
     let user = if key.contains('@') {
         store::by_email(c, &key)?
     } else {
@@ -157,17 +165,16 @@ fn check_login(
     let Some(user) = user else {
         // Same work as a real check, so timing does not reveal unknown accounts.
         password::verify(pw, DUMMY_HASH);
+        failures.record(c, &key, now)?;
         return Ok(LoginOutcome::Refused("Wrong username or password."));
     };
-    let failures = limit(
-        "login-failure",
-        s.rates.rate_login_failures_per_account,
-        15 * 60,
-    );
     failures.check(c, &user.username, now)?;
     let hash = store::password_hash(c, user.id)?;
     if !hash.as_deref().is_some_and(|h| password::verify(pw, h)) {
-        failures.record(c, &user.username, now)?;
+        failures.record(c, &key, now)?;
+        if key != user.username {
+            failures.record(c, &user.username, now)?;
+        }
         return Ok(LoginOutcome::Refused("Wrong username or password."));
     }
     if !user.is_active {
@@ -768,6 +775,11 @@ struct ProfileForm<'r> {
 /// Turns an uploaded image into a 256×256 PNG avatar stored under a random name.
 async fn store_avatar(settings: &Settings, bytes: Vec<u8>) -> std::result::Result<String, Refusal> {
     let dir = settings.media_dir.join("avatars");
+    // Decoding is heavy: share the media library's two slots.
+    let _slot = crate::media::library::SLOTS
+        .acquire()
+        .await
+        .map_err(|_| Refusal::Unprocessable("the server is shutting down".into()))?;
     let task = rocket::tokio::task::spawn_blocking(move || {
         let img = images::decode(&bytes)?;
         let png = images::square_png(&img, 256)?;

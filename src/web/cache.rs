@@ -20,8 +20,11 @@ use crate::db::Conn;
 use crate::error::Result;
 use crate::params;
 
-/// Stands for the visitor's CSRF token in a cached page.
-pub const TOKEN_PLACEHOLDER: &str = "__carnet_csrf_token__";
+/// Stands for the visitor's CSRF token in a cached page. Random per process, so
+/// no post or comment can contain it and pull a visitor's token into a link.
+pub static TOKEN_PLACEHOLDER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("__carnet_csrf_{}__", crate::users::session::random_token())
+});
 /// The most bytes of pages kept; past it the cache starts over.
 const MAX_BYTES: usize = 32 * 1024 * 1024;
 
@@ -82,7 +85,7 @@ impl Cached {
     pub fn new(body: String, content_type: ContentType, last_modified: Option<i64>) -> Cached {
         Cached {
             etag: digest(&[body.as_bytes()]),
-            has_token: body.contains(TOKEN_PLACEHOLDER),
+            has_token: body.contains(TOKEN_PLACEHOLDER.as_str()),
             body: body.into_bytes().into(),
             content_type,
             last_modified,

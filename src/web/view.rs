@@ -283,8 +283,8 @@ impl<'r> rocket::response::Responder<'r, 'static> for Page {
         res.header(page.content_type.clone());
         match csrf.filter(|_| page.has_token) {
             Some(token) => {
-                let text =
-                    String::from_utf8_lossy(&page.body).replace(cache::TOKEN_PLACEHOLDER, &token);
+                let text = String::from_utf8_lossy(&page.body)
+                    .replace(cache::TOKEN_PLACEHOLDER.as_str(), &token);
                 let etag = cache::digest(&[page.etag.as_bytes(), token.as_bytes()]);
                 res.header(rocket::http::Header::new("ETag", format!("\"{etag}\"")));
                 res.sized_body(text.len(), std::io::Cursor::new(text));
@@ -312,7 +312,7 @@ fn replace_token(map: &mut Map<String, Value>, token: Option<&str>) {
     let Some(token) = token else { return };
     for value in map.values_mut() {
         match value {
-            Value::String(s) if s == token => *s = cache::TOKEN_PLACEHOLDER.to_string(),
+            Value::String(s) if s == token => *s = cache::TOKEN_PLACEHOLDER.clone(),
             Value::Object(inner) => replace_token(inner, Some(token)),
             _ => {}
         }
