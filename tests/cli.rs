@@ -376,3 +376,31 @@ fn check_deploy_flags_unsafe_settings() {
     let out = run(d, &["--config", "prod.toml", "check", "--deploy"]);
     assert!(out.status.success(), "{}", text(&out.stdout));
 }
+
+#[test]
+fn only_serve_and_migrate_apply_pending_migrations() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(run(d, &["migrate"]).status.success());
+    // Pretend the newest migration has not run yet.
+    let db = rusqlite::Connection::open(d.join("data/carnet.db")).unwrap();
+    let newest: i64 = db
+        .query_row(
+            "SELECT MAX(version) FROM refinery_schema_history",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    db.execute(
+        "DELETE FROM refinery_schema_history WHERE version = ?",
+        [newest],
+    )
+    .unwrap();
+    drop(db);
+    let err = assert_clean_failure(&run(d, &["export"]));
+    assert!(err.contains("carnet migrate"), "{err}");
+    assert_clean_failure(&run(d, &["serve", "--no-migrate"]));
+    assert_eq!(run(d, &["migrate", "--check"]).status.code(), Some(1));
+    // `migrate` would re-run the DDL of that migration; what matters here is that
+    // the others refused to touch the database.
+}
