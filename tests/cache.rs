@@ -184,3 +184,34 @@ fn each_visitor_gets_their_own_csrf_token() {
         303
     );
 }
+
+#[test]
+fn cached_pages_are_gzipped_for_clients_that_ask() {
+    use std::io::Read;
+    let (_dir, server) = site();
+    let url = format!("http://127.0.0.1:{}/feed.xml", server.port);
+    let plain = ureq::get(&url).call().unwrap().into_string().unwrap();
+    for _ in 0..2 {
+        let res = ureq::get(&url)
+            .set("Accept-Encoding", "br, gzip")
+            .call()
+            .unwrap();
+        assert_eq!(res.header("Content-Encoding"), Some("gzip"));
+        assert_eq!(res.header("Vary"), Some("Accept-Encoding"));
+        let etag = res.header("ETag").unwrap().to_string();
+        let mut bytes = Vec::new();
+        res.into_reader().read_to_end(&mut bytes).unwrap();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, plain);
+        assert!(bytes.len() < plain.len());
+        let again = ureq::get(&url)
+            .set("Accept-Encoding", "gzip")
+            .set("If-None-Match", &etag)
+            .call()
+            .unwrap();
+        assert_eq!(again.status(), 304);
+    }
+}

@@ -65,6 +65,22 @@ pub struct Cached {
     pub etag: String,
     /// Whether the body holds `TOKEN_PLACEHOLDER`.
     pub has_token: bool,
+    /// The body gzipped once, for clients that accept it (pages without a token).
+    pub gzip: Option<std::sync::Arc<[u8]>>,
+}
+
+/// Gzip of a body worth compressing (text over 1 KiB).
+fn gzip(body: &[u8]) -> Option<std::sync::Arc<[u8]>> {
+    use std::io::Write;
+    if body.len() < 1024 {
+        return None;
+    }
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4),
+        flate2::Compression::default(),
+    );
+    encoder.write_all(body).ok()?;
+    encoder.finish().ok().map(Into::into)
 }
 
 /// A short hex SHA-256 of some bytes, for entity tags.
@@ -83,9 +99,15 @@ pub fn digest(parts: &[&[u8]]) -> String {
 
 impl Cached {
     pub fn new(body: String, content_type: ContentType, last_modified: Option<i64>) -> Cached {
+        let has_token = body.contains(TOKEN_PLACEHOLDER.as_str());
         Cached {
             etag: digest(&[body.as_bytes()]),
-            has_token: body.contains(TOKEN_PLACEHOLDER.as_str()),
+            gzip: if has_token {
+                None
+            } else {
+                gzip(body.as_bytes())
+            },
+            has_token,
             body: body.into_bytes().into(),
             content_type,
             last_modified,

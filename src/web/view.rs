@@ -290,11 +290,28 @@ impl<'r> rocket::response::Responder<'r, 'static> for Page {
                 res.sized_body(text.len(), std::io::Cursor::new(text));
             }
             None => {
-                res.header(rocket::http::Header::new(
-                    "ETag",
-                    format!("\"{}\"", page.etag),
-                ));
-                res.sized_body(page.body.len(), std::io::Cursor::new(page.body.clone()));
+                let accepts_gzip = req
+                    .headers()
+                    .get_one("Accept-Encoding")
+                    .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+                res.header(rocket::http::Header::new("Vary", "Accept-Encoding"));
+                match page.gzip.as_ref().filter(|_| accepts_gzip) {
+                    Some(gz) => {
+                        res.header(rocket::http::Header::new("Content-Encoding", "gzip"));
+                        res.header(rocket::http::Header::new(
+                            "ETag",
+                            format!("\"{}-gz\"", page.etag),
+                        ));
+                        res.sized_body(gz.len(), std::io::Cursor::new(gz.clone()));
+                    }
+                    None => {
+                        res.header(rocket::http::Header::new(
+                            "ETag",
+                            format!("\"{}\"", page.etag),
+                        ));
+                        res.sized_body(page.body.len(), std::io::Cursor::new(page.body.clone()));
+                    }
+                }
             }
         }
         if let Some(ts) = page.last_modified {
