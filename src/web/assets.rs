@@ -58,24 +58,45 @@ fn logical(requested: &str) -> (String, Option<String>) {
     (requested.to_string(), None)
 }
 
-/// The request's `If-None-Match`, if any.
-pub struct IfNoneMatch(pub Option<String>);
+/// Text assets gzipped once, at first use (CSS, JavaScript, SVG).
+static GZIPPED: LazyLock<HashMap<String, std::sync::Arc<[u8]>>> = LazyLock::new(|| {
+    Assets::iter()
+        .filter(|name| {
+            [".css", ".js", ".svg", ".txt"]
+                .iter()
+                .any(|ext| name.ends_with(ext))
+        })
+        .filter_map(|name| {
+            let file = Assets::get(&name)?;
+            Some((name.to_string(), super::cache::gzip(&file.data)?))
+        })
+        .collect()
+});
+
+/// The request's `If-None-Match`, if any, and whether it accepts gzip.
+pub struct IfNoneMatch(pub Option<String>, pub bool);
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for IfNoneMatch {
     type Error = ();
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let gzip = req
+            .headers()
+            .get_one("Accept-Encoding")
+            .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
         Outcome::Success(IfNoneMatch(
             req.headers().get_one("If-None-Match").map(str::to_string),
+            gzip,
         ))
     }
 }
 
 pub struct Asset {
-    body: Option<Vec<u8>>,
+    body: Option<std::sync::Arc<[u8]>>,
     content_type: ContentType,
     etag: String,
     immutable: bool,
+    gzipped: bool,
 }
 
 impl<'r> Responder<'r, 'static> for Asset {
@@ -87,7 +108,11 @@ impl<'r> Responder<'r, 'static> for Asset {
         };
         let mut res = Response::build();
         res.header(Header::new("Cache-Control", cache))
-            .header(Header::new("ETag", self.etag));
+            .header(Header::new("ETag", self.etag))
+            .header(Header::new("Vary", "Accept-Encoding"));
+        if self.gzipped {
+            res.header(Header::new("Content-Encoding", "gzip"));
+        }
         match self.body {
             Some(body) => res
                 .header(self.content_type)
@@ -108,7 +133,12 @@ pub fn serve(path: PathBuf, inm: IfNoneMatch) -> Option<Asset> {
         None => (requested.clone(), Assets::get(&requested)?),
     };
     let current = hex10(&file.metadata.sha256_hash());
-    let etag = format!("\"{current}\"");
+    let gz = GZIPPED.get(&name).filter(|_| inm.1).cloned();
+    let etag = if gz.is_some() {
+        format!("\"{current}-gz\"")
+    } else {
+        format!("\"{current}\"")
+    };
     let content_type = name
         .rsplit_once('.')
         .and_then(|(_, ext)| ContentType::from_extension(ext))
@@ -118,7 +148,8 @@ pub fn serve(path: PathBuf, inm: IfNoneMatch) -> Option<Asset> {
         .as_deref()
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
     Some(Asset {
-        body: (!fresh).then(|| file.data.into_owned()),
+        gzipped: gz.is_some() && !fresh,
+        body: (!fresh).then(|| gz.unwrap_or_else(|| file.data.into_owned().into())),
         content_type,
         etag,
         immutable: hash.as_deref() == Some(current.as_str()),

@@ -70,7 +70,7 @@ pub struct Cached {
 }
 
 /// Gzip of a body worth compressing (text over 1 KiB).
-fn gzip(body: &[u8]) -> Option<std::sync::Arc<[u8]>> {
+pub fn gzip(body: &[u8]) -> Option<std::sync::Arc<[u8]>> {
     use std::io::Write;
     if body.len() < 1024 {
         return None;
