@@ -7,14 +7,6 @@ use crate::db::Conn;
 use crate::error::Result;
 use crate::params;
 
-pub const KEYS: [&str; 5] = [
-    "site_title",
-    "site_description",
-    "comments",
-    "registration",
-    "posts_per_page",
-];
-
 /// The settings with the database overrides applied.
 pub fn effective(c: &mut Conn, base: &Settings) -> Result<Settings> {
     let mut s = base.clone();

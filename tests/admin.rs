@@ -633,6 +633,47 @@ fn admins_manage_settings_and_users() {
         })
         .unwrap();
     assert_eq!(role, "admin");
+    // Resending a confirmation queues a mail with a fresh link (log transport: the outbox).
+    site.db()
+        .execute(
+            "UPDATE users SET email_confirmed = 0 WHERE username = 'bo'",
+            [],
+        )
+        .unwrap();
+    let bo_id: i64 = site
+        .db()
+        .query_row("SELECT id FROM users WHERE username = 'bo'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(
+        root.post(
+            &format!("/admin/users/{bo_id}/resend"),
+            &[("csrf_token", &token)]
+        )
+        .status,
+        303
+    );
+    let outbox = site.path().join("data/outbox");
+    let started = std::time::Instant::now();
+    loop {
+        let found = std::fs::read_dir(&outbox)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|f| {
+                std::fs::read_to_string(f.path())
+                    .is_ok_and(|t| t.contains("bo@example.org") && t.contains("/accounts/confirm/"))
+            });
+        if found {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no confirmation mail in the outbox"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // The mail queue page shows what was sent.
     assert_eq!(root.get("/admin/mail").status, 200);
     assert_eq!(root.get("/admin").status, 200);

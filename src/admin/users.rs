@@ -12,7 +12,8 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::mail::Mailer;
 use crate::users::guards::AdminUser;
-use crate::users::tokens::{self, Kind};
+use crate::users::routes::send_confirmation;
+use crate::users::tokens::Kind;
 use crate::users::{session, store, Role};
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::forms::Flag;
@@ -185,17 +186,22 @@ async fn resend(
     _form: CsrfForm<NoFields>,
 ) -> Result<Flash<Redirect>> {
     let (mailer, wake) = (mailer.inner().clone(), mailer.inner().clone());
-    let base = site.settings.site_url.clone();
+    let settings = site.settings.clone();
     db.run(move |c| {
         let user = store::by_id(c, id)?.ok_or(Error::NotFound)?;
         if user.email_confirmed {
             return Err(Error::invalid("This address is already confirmed."));
         }
         c.transaction(|c| {
-            let token = tokens::issue(c, user.id, Kind::ConfirmEmail, None)?;
-            let ctx = serde_json::json!({"username": user.username, "link": format!("{base}/accounts/confirm/{token}")});
-            mailer.queue(c, "confirm_email", &user.email, None, ctx)?;
-            Ok(())
+            send_confirmation(
+                c,
+                &mailer,
+                &settings,
+                user.id,
+                &user.username,
+                &user.email,
+                Kind::ConfirmEmail,
+            )
         })
     })
     .await?;

@@ -21,12 +21,6 @@ macro_rules! params {
     ($($v:expr),+ $(,)?) => { &[$($crate::db::Value::from($v)),+] as &[$crate::db::Value] };
 }
 
-/// The database engines Carnet can talk to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-}
-
 /// Where the database lives, parsed from `database_url`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
@@ -76,7 +70,6 @@ enum Pool {
 #[derive(Clone)]
 pub struct Db {
     pool: Arc<Pool>,
-    location: Location,
 }
 
 /// One pooled connection of any backend.
@@ -93,18 +86,7 @@ impl Db {
         };
         Ok(Db {
             pool: Arc::new(pool),
-            location,
         })
-    }
-
-    pub fn location(&self) -> &Location {
-        &self.location
-    }
-
-    pub fn backend(&self) -> Backend {
-        match *self.pool {
-            Pool::Sqlite(_) => Backend::Sqlite,
-        }
     }
 
     /// A connection for blocking code (CLI commands, background tasks).
@@ -139,12 +121,6 @@ impl Db {
 }
 
 impl Conn {
-    pub fn backend(&self) -> Backend {
-        match self {
-            Conn::Sqlite(_) => Backend::Sqlite,
-        }
-    }
-
     /// Runs a query and returns every row.
     pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         match self {

@@ -417,7 +417,7 @@ async fn signup(
 }
 
 /// Issues a confirmation token and queues its mail (to `email`).
-fn send_confirmation(
+pub(crate) fn send_confirmation(
     c: &mut Conn,
     mailer: &Mailer,
     settings: &Settings,
@@ -510,6 +510,22 @@ fn resend_page(site: Site<'_>, csrf: CsrfToken) -> Template {
     .render(&site)
 }
 
+/// Counts a request against the mail-sending limit (`rate_reset_per_hour`), then
+/// finds the active account using `email`, if any. Callers answer the same
+/// either way, so the page never tells whether an address is registered.
+fn account_for_mail(
+    c: &mut Conn,
+    settings: &Settings,
+    ip: &str,
+    email: &str,
+) -> Result<Option<super::User>> {
+    limit("reset", settings.rates.rate_reset_per_hour, 3600).hit(c, ip, dates::now())?;
+    let Ok(email) = normalize_email(email) else {
+        return Ok(None);
+    };
+    Ok(store::by_email(c, &email)?.filter(|u| u.is_active))
+}
+
 /// Same answer whether or not the address has an unconfirmed account.
 #[post("/accounts/confirm/resend", data = "<form>")]
 async fn resend(
@@ -522,13 +538,9 @@ async fn resend(
     let settings = site.settings.clone();
     let (mailer, wake) = (mailer.inner().clone(), mailer.inner().clone());
     let email = form.into_inner().email;
-    db.run(move |c| {
-        limit("reset", settings.rates.rate_reset_per_hour, 3600).hit(c, &ip.0, dates::now())?;
-        let Ok(email) = normalize_email(&email) else {
-            return Ok(());
-        };
-        match store::by_email(c, &email)? {
-            Some(u) if !u.email_confirmed && u.is_active => c.transaction(|c| {
+    db.run(
+        move |c| match account_for_mail(c, &settings, &ip.0, &email)? {
+            Some(u) if !u.email_confirmed => c.transaction(|c| {
                 send_confirmation(
                     c,
                     &mailer,
@@ -540,8 +552,8 @@ async fn resend(
                 )
             }),
             _ => Ok(()),
-        }
-    })
+        },
+    )
     .await?;
     wake.wake();
     Ok(Flash::success(
@@ -577,11 +589,7 @@ async fn reset_request(
     let (mailer, wake) = (mailer.inner().clone(), mailer.inner().clone());
     let email = form.into_inner().email;
     db.run(move |c| {
-        limit("reset", settings.rates.rate_reset_per_hour, 3600).hit(c, &ip.0, dates::now())?;
-        let Ok(email) = normalize_email(&email) else {
-            return Ok(());
-        };
-        let Some(user) = store::by_email(c, &email)?.filter(|u| u.is_active) else {
+        let Some(user) = account_for_mail(c, &settings, &ip.0, &email)? else {
             return Ok(());
         };
         c.transaction(|c| {

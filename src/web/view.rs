@@ -19,8 +19,6 @@ use rocket::request::FlashMessage;
 pub struct Site<'r> {
     /// The settings in force: `Rocket.toml` with the admin's overrides.
     pub settings: Settings,
-    /// The request's URI path, for active navigation links.
-    pub path: &'r str,
     /// The absolute URL of this page, for `<link rel="canonical">`.
     pub canonical: String,
     /// Pages linked from the site navigation.
@@ -81,7 +79,6 @@ impl<'r> FromRequest<'r> for Site<'r> {
             fresh,
             cache,
             canonical: canonical(&settings, req),
-            path: req.uri().path().as_str(),
             settings,
             nav,
             visitor,
