@@ -70,17 +70,18 @@ pub fn rocket(loaded: &Loaded, db: Db) -> Result<Rocket<Build>> {
 /// only when `apply_pending` is set (`serve`, `migrate`), refused otherwise.
 pub fn open_db(loaded: &Loaded, apply_pending: bool) -> Result<Db> {
     let settings = &loaded.settings;
-    let location = db::Location::parse(&settings.database_url)?;
-    let fresh = location.is_new();
+    db::Location::parse(&settings.database_url)?;
     settings.prepare_dirs()?;
     let db = Db::open(&settings.database_url)?;
+    let all = db::migrations::list(&db)?;
+    let fresh = all.iter().all(|m| !m.applied);
+    let pending = all.iter().filter(|m| !m.applied).count();
     if fresh || apply_pending {
-        db::migrations::apply(&db)?;
-    } else {
-        let pending = db::migrations::pending(&db)?;
         if pending > 0 {
-            return Err(error::Error::PendingMigrations(pending));
+            db::migrations::apply(&db)?;
         }
+    } else if pending > 0 {
+        return Err(error::Error::PendingMigrations(pending));
     }
     Ok(db)
 }

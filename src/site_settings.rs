@@ -10,7 +10,7 @@ use crate::params;
 /// The settings with the database overrides applied.
 pub fn effective(c: &mut Conn, base: &Settings) -> Result<Settings> {
     let mut s = base.clone();
-    for row in c.query("SELECT key, value FROM site_settings", params![])? {
+    for row in c.query("SELECT \"key\", value FROM site_settings", params![])? {
         let key: String = row.get(0)?;
         let value: String = row.get(1)?;
         apply(&mut s, &key, &value);
@@ -73,9 +73,9 @@ pub fn parse_registration(value: &str) -> Option<Registration> {
 pub fn save(c: &mut Conn, values: &[(&str, String)]) -> Result<()> {
     c.transaction(|c| {
         for (key, value) in values {
-            c.execute("DELETE FROM site_settings WHERE key = ?", params![*key])?;
+            c.execute("DELETE FROM site_settings WHERE \"key\" = ?", params![*key])?;
             c.execute(
-                "INSERT INTO site_settings (key, value) VALUES (?, ?)",
+                "INSERT INTO site_settings (\"key\", value) VALUES (?, ?)",
                 params![*key, value],
             )?;
         }

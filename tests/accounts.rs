@@ -27,8 +27,8 @@ impl Site {
         Browser::new(self.server.port)
     }
 
-    fn db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.path().join("data/carnet.db")).unwrap()
+    fn db(&self) -> common::backend::TestDb {
+        common::backend::site_db(self.path())
     }
 }
 
@@ -88,7 +88,6 @@ fn member(site: &Site, username: &str) -> Browser {
     b
 }
 
-#[test]
 fn signup_confirm_by_mail_then_login() {
     let site = site("");
     let b = site.browser();
@@ -130,20 +129,15 @@ fn signup_confirm_by_mail_then_login() {
     assert!(profile.body.contains("zoe@example.org"));
 
     // The stored hash is a PHC argon2id string that an independent implementation verifies.
-    let hash: String = site
-        .db()
-        .query_row(
-            "SELECT password_hash FROM users WHERE username = 'zoe'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let hash: String = site.db().scalar(
+        "SELECT password_hash FROM users WHERE username = 'zoe'",
+        &[],
+    );
     assert!(hash.starts_with("$argon2id$v=19$"), "{hash}");
     assert!(argon2_reference::verify_encoded(&hash, PASSWORD.as_bytes()).unwrap());
     assert!(!argon2_reference::verify_encoded(&hash, b"wrong horse battery").unwrap());
 }
 
-#[test]
 fn signup_errors_keep_what_was_typed() {
     let site = site("");
     let b = site.browser();
@@ -171,7 +165,6 @@ fn signup_errors_keep_what_was_typed() {
     assert!(res.body.contains("taken"));
 }
 
-#[test]
 fn closed_registration_refuses_signup() {
     let site = site("registration = \"closed\"");
     let b = site.browser();
@@ -191,7 +184,6 @@ fn closed_registration_refuses_signup() {
     assert!(!b.get("/accounts/login").body.contains("/accounts/signup"));
 }
 
-#[test]
 fn password_reset_link_works_once_and_expires() {
     let site = site("");
     member(&site, "walt");
@@ -254,12 +246,10 @@ fn password_reset_link_works_once_and_expires() {
     );
     let mail = site.smtp.wait_for(count + 1, WAIT).pop().unwrap();
     let link = path_of(&mail.link("http://"));
-    site.db()
-        .execute(
-            "UPDATE tokens SET expires_at = 0 WHERE kind = 'password_reset' AND used_at IS NULL",
-            [],
-        )
-        .unwrap();
+    site.db().exec(
+        "UPDATE tokens SET expires_at = 0 WHERE kind = 'password_reset' AND used_at IS NULL",
+        &[],
+    );
     assert_eq!(b.get(&link).status, 400);
 }
 
@@ -271,7 +261,6 @@ fn strip_tokens(html: &str) -> String {
         .join("\n")
 }
 
-#[test]
 fn logout_and_password_change_end_old_sessions() {
     let site = site("");
     let b = member(&site, "vera");
@@ -343,7 +332,6 @@ fn logout_and_password_change_end_old_sessions() {
     assert_eq!(first.get("/accounts/profile").status, 303);
 }
 
-#[test]
 fn csrf_is_required_on_every_form() {
     let site = site("");
     let b = member(&site, "uma");
@@ -398,7 +386,6 @@ fn csrf_is_required_on_every_form() {
     assert!(res.body.contains("/static/style."));
 }
 
-#[test]
 fn next_never_leaves_the_site() {
     let site = site("");
     member(&site, "tess");
@@ -431,7 +418,6 @@ fn next_never_leaves_the_site() {
     assert!(!page.body.contains("elsewhere.example"));
 }
 
-#[test]
 fn many_bad_logins_get_429() {
     let site = site("");
     member(&site, "sam");
@@ -461,7 +447,6 @@ fn many_bad_logins_get_429() {
     assert_eq!(login(&b, "sam", PASSWORD).status, 429);
 }
 
-#[test]
 fn mail_waits_for_a_server_that_is_down() {
     let dir = tempfile::tempdir().unwrap();
     let smtp_port = free_port();
@@ -474,12 +459,9 @@ fn mail_waits_for_a_server_that_is_down() {
     assert_eq!(res.status, 303);
     assert!(started.elapsed() < Duration::from_secs(5));
     std::thread::sleep(Duration::from_millis(1500));
-    let db = rusqlite::Connection::open(dir.path().join("data/carnet.db")).unwrap();
-    let (status, attempts): (String, i64) = db
-        .query_row("SELECT status, attempts FROM mail_queue", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
+    let row =
+        common::backend::site_db(dir.path()).row("SELECT status, attempts FROM mail_queue", &[]);
+    let (status, attempts): (String, i64) = (row.get(0).unwrap(), row.get(1).unwrap());
     assert_eq!(status, "queued");
     assert!(attempts >= 1, "a failed attempt was recorded");
     // The server comes back: the mail arrives.
@@ -487,13 +469,11 @@ fn mail_waits_for_a_server_that_is_down() {
     let mail = smtp.last_to("rita@example.org", WAIT);
     assert!(mail.text().contains("/accounts/confirm/"));
     std::thread::sleep(Duration::from_millis(300));
-    let status: String = db
-        .query_row("SELECT status FROM mail_queue", [], |r| r.get(0))
-        .unwrap();
+    let status: String =
+        common::backend::site_db(dir.path()).scalar("SELECT status FROM mail_queue", &[]);
     assert_eq!(status, "sent");
 }
 
-#[test]
 fn contact_mails_every_admin_with_reply_to() {
     let site = site("");
     for (name, email) in [("admin", "admin@example.org"), ("root", "root@example.org")] {
@@ -576,7 +556,6 @@ fn contact_mails_every_admin_with_reply_to() {
     assert!(res.body.contains("not-an-address"));
 }
 
-#[test]
 fn contact_is_rate_limited() {
     let site = site("rate_contact_per_hour = 2");
     let b = site.browser();
@@ -602,7 +581,6 @@ fn png(w: u32, h: u32) -> Vec<u8> {
     out
 }
 
-#[test]
 fn profile_name_bio_avatar_and_email_change() {
     let site = site("");
     let b = member(&site, "quinn");
@@ -624,12 +602,7 @@ fn profile_name_bio_avatar_and_email_change() {
     );
     let avatar: String = site
         .db()
-        .query_row(
-            "SELECT avatar FROM users WHERE username = 'quinn'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+        .scalar("SELECT avatar FROM users WHERE username = 'quinn'", &[]);
     let stored = std::fs::read(site.path().join("data/media").join(&avatar)).unwrap();
     let img = image::load_from_memory(&stored).unwrap();
     assert_eq!((img.width(), img.height()), (256, 256));
@@ -664,7 +637,6 @@ fn profile_name_bio_avatar_and_email_change() {
     );
 }
 
-#[test]
 fn sendtestemail_reports_success_and_failure() {
     let site = site("");
     let out = run(site.path(), &["sendtestemail", "ops@example.org"]);
@@ -680,7 +652,6 @@ fn sendtestemail_reports_success_and_failure() {
     assert_clean_failure(&run(dir.path(), &["sendtestemail", "not an address"]));
 }
 
-#[test]
 fn log_transport_writes_the_outbox() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
@@ -703,7 +674,6 @@ fn log_transport_writes_the_outbox() {
     }
 }
 
-#[test]
 fn a_hash_with_old_parameters_is_upgraded_at_login() {
     use argon2::password_hash::PasswordHasher;
     use argon2::{Algorithm, Argon2, Params, Version};
@@ -714,22 +684,34 @@ fn a_hash_with_old_parameters_is_upgraded_at_login() {
         .hash_password(PASSWORD.as_bytes())
         .unwrap()
         .to_string();
-    site.db()
-        .execute(
-            "UPDATE users SET password_hash = ? WHERE username = 'ulla'",
-            [&weak],
-        )
-        .unwrap();
+    site.db().exec(
+        "UPDATE users SET password_hash = ? WHERE username = 'ulla'",
+        carnet::params![&weak],
+    );
     assert_eq!(login(&site.browser(), "ulla", PASSWORD).status, 303);
-    let now: String = site
-        .db()
-        .query_row(
-            "SELECT password_hash FROM users WHERE username = 'ulla'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let now: String = site.db().scalar(
+        "SELECT password_hash FROM users WHERE username = 'ulla'",
+        &[],
+    );
     assert_ne!(now, weak);
     assert!(now.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{now}");
     assert!(argon2_reference::verify_encoded(&now, PASSWORD.as_bytes()).unwrap());
 }
+
+backend_tests!(
+    signup_confirm_by_mail_then_login,
+    signup_errors_keep_what_was_typed,
+    closed_registration_refuses_signup,
+    password_reset_link_works_once_and_expires,
+    logout_and_password_change_end_old_sessions,
+    csrf_is_required_on_every_form,
+    next_never_leaves_the_site,
+    many_bad_logins_get_429,
+    mail_waits_for_a_server_that_is_down,
+    contact_mails_every_admin_with_reply_to,
+    contact_is_rate_limited,
+    profile_name_bio_avatar_and_email_change,
+    sendtestemail_reports_success_and_failure,
+    log_transport_writes_the_outbox,
+    a_hash_with_old_parameters_is_upgraded_at_login,
+);

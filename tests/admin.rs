@@ -30,8 +30,8 @@ impl Site {
         b
     }
 
-    fn db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.path().join("data/carnet.db")).unwrap()
+    fn db(&self) -> common::backend::TestDb {
+        common::backend::site_db(self.path())
     }
 
     fn media_files(&self) -> Vec<String> {
@@ -162,7 +162,6 @@ fn utc(ts: i64) -> String {
     carnet::dates::rfc3339(ts).trim_end_matches('Z').to_string()
 }
 
-#[test]
 fn an_editor_writes_previews_schedules_edits_and_deletes_a_post() {
     let site = site("");
     let b = site.login("ed");
@@ -183,9 +182,7 @@ fn an_editor_writes_previews_schedules_edits_and_deletes_a_post() {
     assert_eq!(res.status, 200);
     assert!(res.body.contains("<strong>bold</strong>"), "{}", res.body);
     assert_eq!(
-        site.db()
-            .query_row("SELECT COUNT(*) FROM posts", [], |r| r.get::<_, i64>(0))
-            .unwrap(),
+        site.db().scalar::<i64>("SELECT COUNT(*) FROM posts", &[]),
         1
     );
     // The live preview endpoint, as the editor's script calls it.
@@ -268,13 +265,10 @@ fn an_editor_writes_previews_schedules_edits_and_deletes_a_post() {
     );
     assert_eq!(res.status, 303);
     assert_eq!(
-        site.db()
-            .query_row(
-                "SELECT COUNT(*) FROM posts WHERE slug = 'scheduled-thoughts-2'",
-                [],
-                |r| r.get::<_, i64>(0)
-            )
-            .unwrap(),
+        site.db().scalar::<i64>(
+            "SELECT COUNT(*) FROM posts WHERE slug = 'scheduled-thoughts-2'",
+            &[]
+        ),
         1
     );
     // An explicit slug that clashes is a clear error.
@@ -327,7 +321,6 @@ fn an_editor_writes_previews_schedules_edits_and_deletes_a_post() {
     assert_eq!(anon.get("/posts/scheduled-thoughts").status, 404);
 }
 
-#[test]
 fn who_may_reach_the_admin() {
     let site = site("");
     let anon = Browser::new(site.server.port);
@@ -354,10 +347,7 @@ fn who_may_reach_the_admin() {
     // An author cannot touch another author's post.
     let post_id: i64 = site
         .db()
-        .query_row("SELECT id FROM posts WHERE slug = 'moderated'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
+        .scalar("SELECT id FROM posts WHERE slug = 'moderated'", &[]);
     let bo = site.login("bo");
     assert_eq!(bo.get(&format!("/admin/posts/{post_id}/edit")).status, 403);
     let token = bo.get("/admin").csrf();
@@ -387,7 +377,6 @@ fn who_may_reach_the_admin() {
     assert_eq!(al.get(&format!("/admin/posts/{post_id}/edit")).status, 200);
 }
 
-#[test]
 fn uploads_are_checked_reencoded_and_resized() {
     let site = site("max_upload_bytes = 2000000");
     let b = site.login("ed");
@@ -422,14 +411,11 @@ fn uploads_are_checked_reencoded_and_resized() {
     // A large image gets variants and a thumbnail, used as srcset in posts.
     let res = upload(&b, "wide.png", &png(1000, 400));
     assert_eq!(res.status, 303, "{}", res.body);
-    let (file, variants): (String, String) = site
-        .db()
-        .query_row(
-            "SELECT file_name, variants FROM media WHERE original_name = 'wide.png'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let row = site.db().row(
+        "SELECT file_name, variants FROM media WHERE original_name = 'wide.png'",
+        &[],
+    );
+    let (file, variants): (String, String) = (row.get(0).unwrap(), row.get(1).unwrap());
     assert!(
         variants.contains("\"width\":400") && variants.contains("\"width\":800"),
         "{variants}"
@@ -457,12 +443,10 @@ fn uploads_are_checked_reencoded_and_resized() {
     assert!(page.body.contains(" 400w"));
 
     // Delete removes every file of the upload.
-    let id: i64 = site
-        .db()
-        .query_row("SELECT id FROM media WHERE file_name = ?", [&file], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let id: i64 = site.db().scalar(
+        "SELECT id FROM media WHERE file_name = ?",
+        carnet::params![&file],
+    );
     let count = site.media_files().len();
     assert_eq!(
         b.post(
@@ -479,7 +463,6 @@ fn uploads_are_checked_reencoded_and_resized() {
     );
 }
 
-#[test]
 fn moderation_changes_what_the_post_shows() {
     let site = site("");
     let anon = Browser::new(site.server.port);
@@ -490,11 +473,10 @@ fn moderation_changes_what_the_post_shows() {
     assert!(queue.body.contains("Pending words"));
     let token = queue.csrf();
     let id = |body: &str| -> i64 {
-        site.db()
-            .query_row("SELECT id FROM comments WHERE body = ?", [body], |r| {
-                r.get(0)
-            })
-            .unwrap()
+        site.db().scalar(
+            "SELECT id FROM comments WHERE body = ?",
+            carnet::params![body],
+        )
     };
     let (pending, approved) = (id("Pending words"), id("Approved words"));
     assert_eq!(
@@ -534,13 +516,11 @@ fn moderation_changes_what_the_post_shows() {
     );
     assert_eq!(
         site.db()
-            .query_row("SELECT COUNT(*) FROM comments", [], |r| r.get::<_, i64>(0))
-            .unwrap(),
+            .scalar::<i64>("SELECT COUNT(*) FROM comments", &[]),
         0
     );
 }
 
-#[test]
 fn admins_manage_settings_and_users() {
     let site = site("");
     let root = site.login("root");
@@ -581,10 +561,7 @@ fn admins_manage_settings_and_users() {
     assert_eq!(al.get("/admin").status, 200);
     let al_id: i64 = site
         .db()
-        .query_row("SELECT id FROM users WHERE username = 'al'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
+        .scalar("SELECT id FROM users WHERE username = 'al'", &[]);
     assert_eq!(
         root.post(
             &format!("/admin/users/{al_id}/active"),
@@ -602,10 +579,7 @@ fn admins_manage_settings_and_users() {
     assert_ne!(res.status, 303, "a deactivated account cannot log in");
     let mo_id: i64 = site
         .db()
-        .query_row("SELECT id FROM users WHERE username = 'mo'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
+        .scalar("SELECT id FROM users WHERE username = 'mo'", &[]);
     assert_eq!(
         root.post(
             &format!("/admin/users/{mo_id}/role"),
@@ -618,34 +592,24 @@ fn admins_manage_settings_and_users() {
     // The last admin cannot demote themselves.
     let root_id: i64 = site
         .db()
-        .query_row("SELECT id FROM users WHERE username = 'root'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
+        .scalar("SELECT id FROM users WHERE username = 'root'", &[]);
     root.post(
         &format!("/admin/users/{root_id}/role"),
         &[("csrf_token", &token), ("role", "member")],
     );
-    let role: String = site
-        .db()
-        .query_row("SELECT role FROM users WHERE id = ?", [root_id], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let role: String = site.db().scalar(
+        "SELECT role FROM users WHERE id = ?",
+        carnet::params![root_id],
+    );
     assert_eq!(role, "admin");
     // Resending a confirmation queues a mail with a fresh link (log transport: the outbox).
-    site.db()
-        .execute(
-            "UPDATE users SET email_confirmed = 0 WHERE username = 'bo'",
-            [],
-        )
-        .unwrap();
+    site.db().exec(
+        "UPDATE users SET email_confirmed = 0 WHERE username = 'bo'",
+        &[],
+    );
     let bo_id: i64 = site
         .db()
-        .query_row("SELECT id FROM users WHERE username = 'bo'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
+        .scalar("SELECT id FROM users WHERE username = 'bo'", &[]);
     assert_eq!(
         root.post(
             &format!("/admin/users/{bo_id}/resend"),
@@ -678,3 +642,11 @@ fn admins_manage_settings_and_users() {
     assert_eq!(root.get("/admin/mail").status, 200);
     assert_eq!(root.get("/admin").status, 200);
 }
+
+backend_tests!(
+    an_editor_writes_previews_schedules_edits_and_deletes_a_post,
+    who_may_reach_the_admin,
+    uploads_are_checked_reencoded_and_resized,
+    moderation_changes_what_the_post_shows,
+    admins_manage_settings_and_users,
+);

@@ -42,11 +42,9 @@ fn login(port: u16, username: &str) -> Browser {
 }
 
 fn sql(dir: &tempfile::TempDir, statement: &str) {
-    let db = rusqlite::Connection::open(dir.path().join("data/carnet.db")).unwrap();
-    db.execute_batch(statement).unwrap();
+    common::backend::site_db(dir.path()).exec(statement, &[]);
 }
 
-#[test]
 fn every_write_shows_on_the_next_request() {
     let (dir, server) = site();
     let anon = Browser::new(server.port);
@@ -113,7 +111,6 @@ fn every_write_shows_on_the_next_request() {
     assert!(anon.get("/").body.contains("Future post"));
 }
 
-#[test]
 fn personal_pages_are_never_shared() {
     let (_dir, server) = site();
     let anon = Browser::new(server.port);
@@ -145,7 +142,6 @@ fn personal_pages_are_never_shared() {
     assert!(!anon.get("/").body.contains("logged out"));
 }
 
-#[test]
 fn each_visitor_gets_their_own_csrf_token() {
     let (_dir, server) = site();
     let first = Browser::new(server.port);
@@ -185,7 +181,6 @@ fn each_visitor_gets_their_own_csrf_token() {
     );
 }
 
-#[test]
 fn cached_pages_are_gzipped_for_clients_that_ask() {
     use std::io::Read;
     let (_dir, server) = site();
@@ -215,3 +210,10 @@ fn cached_pages_are_gzipped_for_clients_that_ask() {
         assert_eq!(again.status(), 304);
     }
 }
+
+backend_tests!(
+    every_write_shows_on_the_next_request,
+    personal_pages_are_never_shared,
+    each_visitor_gets_their_own_csrf_token,
+    cached_pages_are_gzipped_for_clients_that_ask,
+);

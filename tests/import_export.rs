@@ -16,7 +16,6 @@ fn counts(app: &TestApp) -> [i64; 6] {
     ]
 }
 
-#[test]
 fn import_loads_everything_and_is_idempotent() {
     let app = TestApp::with_fixture();
     let first = counts(&app);
@@ -47,7 +46,6 @@ fn rejected(json: &str, expected_path: &str) {
     assert_eq!(counts(&app), [0; 6], "nothing written for {expected_path}");
 }
 
-#[test]
 fn bad_files_name_the_first_problem_and_write_nothing() {
     // Type and syntax problems come from the parser, with their path.
     rejected(
@@ -86,7 +84,6 @@ fn bad_files_name_the_first_problem_and_write_nothing() {
     rejected(&bad.to_string(), "posts[2].slug");
 }
 
-#[test]
 fn export_round_trips() {
     let app = TestApp::with_fixture();
     let exported = carnet::transfer::export(&mut app.db.conn().unwrap()).unwrap();
@@ -145,7 +142,6 @@ fn export_round_trips() {
     assert_eq!(counts(&app), counts(&other));
 }
 
-#[test]
 fn ten_thousand_comments_import_in_one_transaction() {
     let app = TestApp::with_fixture();
     let mut comments = Vec::with_capacity(10_000);
@@ -179,3 +175,10 @@ fn ten_thousand_comments_import_in_one_transaction() {
         2 + 3_333
     );
 }
+
+backend_tests!(
+    import_loads_everything_and_is_idempotent,
+    bad_files_name_the_first_problem_and_write_nothing,
+    export_round_trips,
+    ten_thousand_comments_import_in_one_transaction,
+);

@@ -6,7 +6,6 @@ use carnet::params;
 use common::{get, TestApp};
 use rocket::http::{Header, Status};
 
-#[test]
 fn home_lists_published_posts_with_author_tags_and_comment_counts() {
     let app = TestApp::with_fixture();
     let client = app.client();
@@ -29,7 +28,6 @@ fn home_lists_published_posts_with_author_tags_and_comment_counts() {
     );
 }
 
-#[test]
 fn post_page_shows_sanitized_body_and_threaded_approved_comments() {
     let app = TestApp::with_fixture();
     let client = app.client();
@@ -60,7 +58,6 @@ fn post_page_shows_sanitized_body_and_threaded_approved_comments() {
     assert!(body.contains(r#"property="og:type" content="article""#));
 }
 
-#[test]
 fn comment_xss_is_inert() {
     let app = TestApp::with_fixture();
     let (_, body) = get(&app.client(), "/posts/borrowing-in-rust");
@@ -70,7 +67,6 @@ fn comment_xss_is_inert() {
     assert!(body.contains(r#"<code class="language-rust">"#));
 }
 
-#[test]
 fn drafts_and_scheduled_posts_are_404_and_a_scheduled_post_appears_on_time() {
     let app = TestApp::with_fixture();
     let client = app.client();
@@ -89,7 +85,6 @@ fn drafts_and_scheduled_posts_are_404_and_a_scheduled_post_appears_on_time() {
     assert!(get(&client, "/").1.contains("Future post"));
 }
 
-#[test]
 fn tags_authors_archive_and_pages() {
     let app = TestApp::with_fixture();
     let client = app.client();
@@ -136,7 +131,6 @@ fn tags_authors_archive_and_pages() {
     assert_eq!(get(&client, "/pages/missing").0, 404);
 }
 
-#[test]
 fn pagination_is_ten_per_page_and_404_past_the_end() {
     let app = TestApp::with_fixture();
     let mut posts = Vec::new();
@@ -172,7 +166,6 @@ fn pagination_is_ten_per_page_and_404_past_the_end() {
     assert_eq!(get(&client, "/tags?page=2").0, 404);
 }
 
-#[test]
 fn empty_blog_has_a_home_page() {
     let app = TestApp::new();
     let (status, body) = get(&app.client(), "/");
@@ -180,7 +173,6 @@ fn empty_blog_has_a_home_page() {
     assert!(body.contains("No posts yet"));
 }
 
-#[test]
 fn every_page_is_accessible_and_carries_security_headers() {
     let app = TestApp::with_fixture();
     let client = app.client();
@@ -226,7 +218,6 @@ fn every_page_is_accessible_and_carries_security_headers() {
     }
 }
 
-#[test]
 fn missing_pages_get_the_styled_404() {
     let app = TestApp::new();
     let client = app.client();
@@ -237,7 +228,6 @@ fn missing_pages_get_the_styled_404() {
     assert!(body.contains("Not Found") && body.contains("/static/style."));
 }
 
-#[test]
 fn static_assets_are_fingerprinted_and_cached_forever() {
     let app = TestApp::new();
     let client = app.client();
@@ -277,7 +267,6 @@ fn static_assets_are_fingerprinted_and_cached_forever() {
     );
 }
 
-#[test]
 fn healthz_answers_ok() {
     let app = TestApp::new();
     let client = app.client();
@@ -287,7 +276,6 @@ fn healthz_answers_ok() {
     assert_eq!(res.into_string().unwrap(), "ok");
 }
 
-#[test]
 fn a_template_in_the_data_folder_overrides_the_embedded_one() {
     let app = TestApp::with_fixture();
     let dir = app.data_dir().join("templates/blog");
@@ -302,7 +290,6 @@ fn a_template_in_the_data_folder_overrides_the_embedded_one() {
     assert!(body.contains("<p>CUSTOM About</p>"), "{body}");
 }
 
-#[test]
 fn home_page_html_and_css_stay_small() {
     let app = TestApp::with_fixture();
     let client = app.client();
@@ -311,7 +298,6 @@ fn home_page_html_and_css_stay_small() {
     assert!(html + css < 50 * 1024, "home {html} B + css {css} B");
 }
 
-#[test]
 fn media_files_are_served_without_listing_or_traversal() {
     let app = TestApp::new();
     let media = app.data_dir().join("media");
@@ -346,3 +332,20 @@ fn media_files_are_served_without_listing_or_traversal() {
         Status::NotFound
     );
 }
+
+backend_tests!(
+    home_lists_published_posts_with_author_tags_and_comment_counts,
+    post_page_shows_sanitized_body_and_threaded_approved_comments,
+    comment_xss_is_inert,
+    drafts_and_scheduled_posts_are_404_and_a_scheduled_post_appears_on_time,
+    tags_authors_archive_and_pages,
+    pagination_is_ten_per_page_and_404_past_the_end,
+    empty_blog_has_a_home_page,
+    every_page_is_accessible_and_carries_security_headers,
+    missing_pages_get_the_styled_404,
+    static_assets_are_fingerprinted_and_cached_forever,
+    healthz_answers_ok,
+    a_template_in_the_data_folder_overrides_the_embedded_one,
+    home_page_html_and_css_stay_small,
+    media_files_are_served_without_listing_or_traversal,
+);

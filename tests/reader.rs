@@ -26,11 +26,11 @@ impl Site {
     fn browser(&self) -> Browser {
         Browser::new(self.server.port)
     }
-    fn db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.path().join("data/carnet.db")).unwrap()
+    fn db(&self) -> common::backend::TestDb {
+        common::backend::site_db(self.path())
     }
     fn count(&self, sql: &str) -> i64 {
-        self.db().query_row(sql, [], |r| r.get(0)).unwrap()
+        self.db().scalar(sql, &[])
     }
 }
 
@@ -77,7 +77,6 @@ fn login(site: &Site, username: &str) -> Browser {
     b
 }
 
-#[test]
 fn anonymous_comments_wait_for_moderation_and_members_publish_at_once() {
     let site = site("");
     let anon = site.browser();
@@ -192,18 +191,15 @@ fn anonymous_comments_wait_for_moderation_and_members_publish_at_once() {
     );
 }
 
-#[test]
 fn replies_nest_and_notify_the_parent_with_one_click_unsubscribe() {
     let site = site("");
     let anon = site.browser();
     let dana: i64 = site.count("SELECT id FROM comments WHERE author_name = 'Dana'");
     // Dana (a known address) asks to hear about replies.
-    site.db()
-        .execute(
-            "UPDATE comments SET notify_replies = 1 WHERE id = ?",
-            [dana],
-        )
-        .unwrap();
+    site.db().exec(
+        "UPDATE comments SET notify_replies = 1 WHERE id = ?",
+        carnet::params![dana],
+    );
     let parent = dana.to_string();
     let res = comment(
         &anon,
@@ -262,7 +258,6 @@ fn replies_nest_and_notify_the_parent_with_one_click_unsubscribe() {
     assert_eq!(res.status, 400);
 }
 
-#[test]
 fn spam_defences() {
     let site = site("comment_blocklist = [\"cheap pills\", \"spammer@example.net\"]\nrate_comments_per_minute = 4");
     let anon = site.browser();
@@ -337,7 +332,6 @@ fn spam_defences() {
     assert!(res.retry_after.is_some());
 }
 
-#[test]
 fn a_form_sent_too_fast_is_dropped() {
     let site = site("comment_min_seconds = 5");
     let anon = site.browser();
@@ -355,7 +349,6 @@ fn a_form_sent_too_fast_is_dropped() {
     assert_eq!(site.count("SELECT COUNT(*) FROM comments"), before);
 }
 
-#[test]
 fn comment_xss_is_inert() {
     let site = site("");
     let bob = login(&site, "bob");
@@ -386,7 +379,6 @@ fn comment_xss_is_inert() {
     );
 }
 
-#[test]
 fn members_only_and_closed_comments() {
     let site = site("comments = \"members\"");
     let anon = site.browser();
@@ -417,12 +409,10 @@ fn members_only_and_closed_comments() {
     );
 
     // Per-post switch.
-    site.db()
-        .execute(
-            "UPDATE posts SET comments_enabled = 0 WHERE slug = 'spring-planting'",
-            [],
-        )
-        .unwrap();
+    site.db().exec(
+        "UPDATE posts SET comments_enabled = 0 WHERE slug = 'spring-planting'",
+        &[],
+    );
     let bob = login(&site, "bob");
     assert!(bob
         .get("/posts/spring-planting")
@@ -434,7 +424,6 @@ fn members_only_and_closed_comments() {
     );
 }
 
-#[test]
 fn feeds_parse_and_point_at_the_site() {
     let site = site("site_url = \"https://blog.example.com\"");
     let b = site.browser();
@@ -506,7 +495,6 @@ fn strict_xml(body: &str) {
     }
 }
 
-#[test]
 fn sitemap_robots_and_conditional_get() {
     let site = site("site_url = \"https://blog.example.com\"");
     let b = site.browser();
@@ -560,7 +548,6 @@ fn sitemap_robots_and_conditional_get() {
     }
 }
 
-#[test]
 fn search_ranks_highlights_and_survives_hostile_input() {
     let site = site("");
     let b = site.browser();
@@ -621,3 +608,15 @@ fn search_ranks_highlights_and_survives_hostile_input() {
     }
     assert_eq!(b.get("/search?q=tomatoes&page=2").status, 404);
 }
+
+backend_tests!(
+    anonymous_comments_wait_for_moderation_and_members_publish_at_once,
+    replies_nest_and_notify_the_parent_with_one_click_unsubscribe,
+    spam_defences,
+    a_form_sent_too_fast_is_dropped,
+    comment_xss_is_inert,
+    members_only_and_closed_comments,
+    feeds_parse_and_point_at_the_site,
+    sitemap_robots_and_conditional_get,
+    search_ranks_highlights_and_survives_hostile_input,
+);

@@ -2,11 +2,19 @@
 //! backend under `migrations/<backend>/` with identical version names.
 //! Pending migrations are applied in one transaction: all of them or none.
 
-use super::{Conn, Db};
+use super::{Backend, Conn, Db};
 use crate::error::{Error, Result};
 
 mod sqlite_tree {
     refinery::embed_migrations!("migrations/sqlite");
+}
+#[cfg(feature = "postgres")]
+mod postgres_tree {
+    refinery::embed_migrations!("migrations/postgres");
+}
+#[cfg(feature = "mysql")]
+mod mysql_tree {
+    refinery::embed_migrations!("migrations/mysql");
 }
 
 /// One migration and whether the database has it.
@@ -20,6 +28,10 @@ pub struct Status {
 fn runner(conn: &Conn) -> refinery::Runner {
     let runner = match conn {
         Conn::Sqlite(_) => sqlite_tree::migrations::runner(),
+        #[cfg(feature = "postgres")]
+        Conn::Postgres(_) => postgres_tree::migrations::runner(),
+        #[cfg(feature = "mysql")]
+        Conn::Mysql(_) => mysql_tree::migrations::runner(),
     };
     runner
         .set_grouped(true)
@@ -50,20 +62,35 @@ pub fn list(db: &Db) -> Result<Vec<Status>> {
 }
 
 fn applied_versions(conn: &mut Conn, runner: &refinery::Runner) -> Result<Vec<i64>> {
+    // refinery fails on a database it never touched: look for its table first.
+    let has_history: i64 = conn.query_scalar(
+        match conn.backend() {
+            Backend::Sqlite => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'refinery_schema_history'"
+            }
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'refinery_schema_history'"
+            }
+            Backend::Mysql => {
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'refinery_schema_history'"
+            }
+        },
+        &[],
+    )?;
+    if has_history == 0 {
+        return Ok(Vec::new());
+    }
     let applied = match conn {
         Conn::Sqlite(c) => {
             let c: &mut rusqlite::Connection = c;
-            let exists: i64 = c.query_row(
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'refinery_schema_history'",
-                [],
-                |r| r.get(0),
-            )?;
-            if exists == 0 {
-                return Ok(Vec::new());
-            }
-            runner.get_applied_migrations(c).map_err(migration_error)?
+            runner.get_applied_migrations(c)
         }
-    };
+        #[cfg(feature = "postgres")]
+        Conn::Postgres(c) => runner.get_applied_migrations(&mut c.client),
+        #[cfg(feature = "mysql")]
+        Conn::Mysql(c) => runner.get_applied_migrations(&mut c.conn),
+    }
+    .map_err(migration_error)?;
     Ok(applied.iter().map(|m| i64::from(m.version())).collect())
 }
 
@@ -79,9 +106,14 @@ pub fn apply(db: &Db) -> Result<Vec<Status>> {
     let report = match &mut conn {
         Conn::Sqlite(c) => {
             let c: &mut rusqlite::Connection = c;
-            runner.run(c).map_err(migration_error)?
+            runner.run(c)
         }
-    };
+        #[cfg(feature = "postgres")]
+        Conn::Postgres(c) => runner.run(&mut c.client),
+        #[cfg(feature = "mysql")]
+        Conn::Mysql(c) => runner.run(&mut c.conn),
+    }
+    .map_err(migration_error)?;
     Ok(report
         .applied_migrations()
         .iter()
@@ -91,4 +123,28 @@ pub fn apply(db: &Db) -> Result<Vec<Status>> {
             applied: true,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    /// The file names under `migrations/<backend>/`, sorted.
+    fn tree(backend: &str) -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(backend);
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn every_backend_has_the_same_migrations() {
+        let sqlite = tree("sqlite");
+        assert!(!sqlite.is_empty());
+        assert_eq!(tree("postgres"), sqlite, "migrations/postgres differs");
+        assert_eq!(tree("mysql"), sqlite, "migrations/mysql differs");
+    }
 }

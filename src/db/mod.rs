@@ -4,6 +4,11 @@
 //! async executor. Dialect differences live here and in `migrations`, nowhere else.
 
 pub mod migrations;
+#[cfg(feature = "mysql")]
+mod mysql;
+#[cfg(feature = "postgres")]
+mod postgres;
+pub mod search;
 mod sqlite;
 mod value;
 
@@ -25,6 +30,18 @@ macro_rules! params {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     SqliteFile(PathBuf),
+    #[cfg(feature = "postgres")]
+    Postgres(String),
+    #[cfg(feature = "mysql")]
+    Mysql(String),
+}
+
+/// The SQL dialects Carnet speaks, for the few places that differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    Mysql,
 }
 
 impl Location {
@@ -41,29 +58,42 @@ impl Location {
             ("postgres", "postgres"),
             ("postgresql", "postgres"),
             ("mysql", "mysql"),
+            ("mariadb", "mysql"),
         ] {
             if url.starts_with(&format!("{scheme}://")) {
-                return Err(Error::Config(format!(
-                    "database_url uses {scheme}:// but this binary was built without the `{feature}` feature (cargo build --release --features {feature})"
-                )));
+                return Self::server(url, scheme, feature);
             }
         }
         Err(Error::Config(format!(
-            "database_url must start with sqlite:// (got {:?})",
+            "database_url must start with sqlite://, postgres:// or mysql:// (got {:?})",
             url.split("://").next().unwrap_or(url)
         )))
     }
 
-    /// True when the database does not exist yet (a first run).
-    pub fn is_new(&self) -> bool {
-        match self {
-            Location::SqliteFile(path) => !path.exists(),
+    /// A database server URL, if this binary was built with its feature.
+    #[allow(unused_variables)]
+    fn server(url: &str, scheme: &str, feature: &str) -> Result<Location> {
+        #[cfg(feature = "postgres")]
+        if feature == "postgres" {
+            return Ok(Location::Postgres(url.to_string()));
         }
+        #[cfg(feature = "mysql")]
+        if feature == "mysql" {
+            // The driver only knows `mysql://`; MariaDB speaks the same protocol.
+            return Ok(Location::Mysql(url.replacen("mariadb://", "mysql://", 1)));
+        }
+        Err(Error::Config(format!(
+            "database_url uses {scheme}:// but this binary was built without the `{feature}` feature (cargo build --release --features {feature})"
+        )))
     }
 }
 
 enum Pool {
     Sqlite(sqlite::Pool),
+    #[cfg(feature = "postgres")]
+    Postgres(postgres::Pool),
+    #[cfg(feature = "mysql")]
+    Mysql(mysql::Pool),
 }
 
 /// A cheap, clonable handle on the connection pool.
@@ -72,17 +102,26 @@ pub struct Db {
     pool: Arc<Pool>,
 }
 
-/// One pooled connection of any backend.
+/// One pooled connection of any backend. (Sizes differ by backend; a connection
+/// is checked out once per unit of work and never copied around, so no boxing.)
+#[allow(clippy::large_enum_variant)]
 pub enum Conn {
     Sqlite(sqlite::Conn),
+    #[cfg(feature = "postgres")]
+    Postgres(postgres::Conn),
+    #[cfg(feature = "mysql")]
+    Mysql(mysql::Conn),
 }
 
 impl Db {
     /// Opens (creating if needed) the database named by `url`. Migrations are not run.
     pub fn open(url: &str) -> Result<Db> {
-        let location = Location::parse(url)?;
-        let pool = match &location {
-            Location::SqliteFile(path) => Pool::Sqlite(sqlite::pool(path)?),
+        let pool = match Location::parse(url)? {
+            Location::SqliteFile(path) => Pool::Sqlite(sqlite::pool(&path)?),
+            #[cfg(feature = "postgres")]
+            Location::Postgres(url) => Pool::Postgres(postgres::pool(&url)?),
+            #[cfg(feature = "mysql")]
+            Location::Mysql(url) => Pool::Mysql(mysql::pool(&url)?),
         };
         Ok(Db {
             pool: Arc::new(pool),
@@ -93,6 +132,20 @@ impl Db {
     pub fn conn(&self) -> Result<Conn> {
         match &*self.pool {
             Pool::Sqlite(pool) => Ok(Conn::Sqlite(pool.get()?)),
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(pool) => Ok(Conn::Postgres(pool.get()?)),
+            #[cfg(feature = "mysql")]
+            Pool::Mysql(pool) => Ok(Conn::Mysql(pool.get()?)),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match &*self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(_) => Backend::Postgres,
+            #[cfg(feature = "mysql")]
+            Pool::Mysql(_) => Backend::Mysql,
         }
     }
 
@@ -112,10 +165,19 @@ impl Db {
     }
 
     /// Consistent online copy of the whole database into `dest` (SQLite backup API),
-    /// written to a temporary file first and renamed into place.
+    /// written to a temporary file first and renamed into place. Database servers
+    /// have their own tools, which the error names.
     pub fn backup(&self, dest: &std::path::Path) -> Result<()> {
         match &*self.pool {
             Pool::Sqlite(pool) => sqlite::backup(pool, dest),
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(_) => Err(Error::invalid(
+                "backup copies SQLite databases only; on PostgreSQL use pg_dump (e.g. pg_dump -Fc DBNAME > carnet.dump), or carnet export for a portable copy",
+            )),
+            #[cfg(feature = "mysql")]
+            Pool::Mysql(_) => Err(Error::invalid(
+                "backup copies SQLite databases only; on MySQL/MariaDB use mariadb-dump or mysqldump (--single-transaction DBNAME > carnet.sql), or carnet export for a portable copy",
+            )),
         }
     }
 }
@@ -125,6 +187,10 @@ impl Conn {
     pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         match self {
             Conn::Sqlite(c) => sqlite::query(c, sql, params),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(c) => postgres::query(c, sql, params),
+            #[cfg(feature = "mysql")]
+            Conn::Mysql(c) => mysql::query(c, sql, params),
         }
     }
 
@@ -145,6 +211,10 @@ impl Conn {
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         match self {
             Conn::Sqlite(c) => sqlite::execute(c, sql, params),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(c) => postgres::execute(c, sql, params),
+            #[cfg(feature = "mysql")]
+            Conn::Mysql(c) => mysql::execute(c, sql, params),
         }
     }
 
@@ -152,6 +222,10 @@ impl Conn {
     pub fn insert(&mut self, sql: &str, params: &[Value]) -> Result<i64> {
         match self {
             Conn::Sqlite(c) => sqlite::insert(c, sql, params),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(c) => postgres::insert(c, sql, params),
+            #[cfg(feature = "mysql")]
+            Conn::Mysql(c) => mysql::insert(c, sql, params),
         }
     }
 
@@ -162,13 +236,20 @@ impl Conn {
             return f(self);
         }
         self.batch(self.begin_sql())?;
-        match f(self) {
-            Ok(value) => {
-                self.batch("COMMIT")?;
-                Ok(value)
-            }
-            Err(e) => {
-                if let Err(rollback) = self.batch("ROLLBACK") {
+        self.set_in_transaction(true);
+        let outcome = f(self);
+        let end = if outcome.is_ok() {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
+        let ended = self.batch(end);
+        self.set_in_transaction(false);
+        match (outcome, ended) {
+            (Ok(value), Ok(())) => Ok(value),
+            (Ok(_), Err(e)) => Err(e),
+            (Err(e), ended) => {
+                if let Err(rollback) = ended {
                     log::error!("rollback failed: {rollback}");
                 }
                 Err(e)
@@ -176,9 +257,35 @@ impl Conn {
         }
     }
 
+    pub fn backend(&self) -> Backend {
+        match self {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(_) => Backend::Postgres,
+            #[cfg(feature = "mysql")]
+            Conn::Mysql(_) => Backend::Mysql,
+        }
+    }
+
     fn in_transaction(&self) -> bool {
         match self {
             Conn::Sqlite(c) => !c.is_autocommit(),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(c) => c.in_transaction,
+            #[cfg(feature = "mysql")]
+            Conn::Mysql(c) => c.in_transaction,
+        }
+    }
+
+    #[allow(unused_variables)]
+    fn set_in_transaction(&mut self, open: bool) {
+        match self {
+            // SQLite tracks it itself (`is_autocommit`).
+            Conn::Sqlite(_) => {}
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(c) => c.in_transaction = open,
+            #[cfg(feature = "mysql")]
+            Conn::Mysql(c) => c.in_transaction = open,
         }
     }
 
@@ -186,12 +293,20 @@ impl Conn {
         match self {
             // Take the write lock at once so two writers never deadlock on upgrade.
             Conn::Sqlite(_) => "BEGIN IMMEDIATE",
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(_) => "BEGIN",
+            #[cfg(feature = "mysql")]
+            Conn::Mysql(_) => "START TRANSACTION",
         }
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
         match self {
             Conn::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(c) => c.batch(sql),
+            #[cfg(feature = "mysql")]
+            Conn::Mysql(c) => c.batch(sql),
         }
     }
 

@@ -31,6 +31,15 @@ pub struct Limit {
     pub window: i64,
 }
 
+/// The stored form of a subject: as is when short, its SHA-256 otherwise, so a
+/// typed login name of any length fits every backend's key column.
+fn subject_key(subject: &str) -> std::borrow::Cow<'_, str> {
+    if subject.len() <= 64 {
+        return subject.into();
+    }
+    crate::users::session::digest(subject).into()
+}
+
 impl Limit {
     fn window_start(&self, now: i64) -> i64 {
         now - now.rem_euclid(self.window)
@@ -39,7 +48,7 @@ impl Limit {
     fn hits(&self, c: &mut Conn, subject: &str, start: i64) -> Result<i64> {
         Ok(c.query_opt(
             "SELECT hits FROM rate_limits WHERE bucket = ? AND subject = ? AND window_start = ?",
-            params![self.bucket, subject, start],
+            params![self.bucket, subject_key(subject).as_ref(), start],
         )?
         .map(|r| r.get::<i64>(0))
         .transpose()?
@@ -60,6 +69,8 @@ impl Limit {
     /// Counts one hit.
     pub fn record(&self, c: &mut Conn, subject: &str, now: i64) -> Result<()> {
         let start = self.window_start(now);
+        let subject = subject_key(subject);
+        let subject = subject.as_ref();
         let updated = c.execute(
             "UPDATE rate_limits SET hits = hits + 1 WHERE bucket = ? AND subject = ? AND window_start = ?",
             params![self.bucket, subject, start],

@@ -2,6 +2,7 @@
 //! built through `carnet::rocket`, and the fixture site.
 #![allow(dead_code)]
 
+pub mod backend;
 pub mod server;
 pub mod smtp;
 
@@ -25,10 +26,13 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("Rocket.toml");
         let data = dir.path().join("data");
+        let database = backend::database_url(dir.path())
+            .map(|url| format!("database_url = {url:?}\n"))
+            .unwrap_or_default();
         std::fs::write(
             &config,
             format!(
-                "[default]\ndata_dir = {:?}\nsite_url = \"https://blog.example.com\"\nlog_level = \"off\"\n{extra}\n",
+                "[default]\ndata_dir = {:?}\nsite_url = \"https://blog.example.com\"\nlog_level = \"off\"\n{database}{extra}\n",
                 data.display().to_string()
             ),
         )

@@ -18,6 +18,9 @@ pub fn carnet(dir: &Path) -> Command {
         }
     }
     cmd.env("CARNET_LOG_LEVEL", "critical");
+    if let Some(url) = super::backend::database_url(dir) {
+        cmd.env("CARNET_DATABASE_URL", url);
+    }
     cmd
 }
 
@@ -225,6 +228,14 @@ impl Browser {
     pub fn new(port: u16) -> Browser {
         Browser {
             agent: ureq::AgentBuilder::new().redirects(0).build(),
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// The same client (same cookies) talking to another server on this host.
+    pub fn on_port(&self, port: u16) -> Browser {
+        Browser {
+            agent: self.agent.clone(),
             base: format!("http://127.0.0.1:{port}"),
         }
     }
