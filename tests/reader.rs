@@ -600,6 +600,8 @@ fn search_ranks_highlights_and_survives_hostile_input() {
         "a AND (",
         "ünïcödé 漢字 🦀",
         "'; DROP TABLE posts; --",
+        "+tomatoes -spring @distance 3 ~x <y >z (a*)",
+        "a & b | !c <-> d:* \\",
         long.as_str(),
     ] {
         let encoded: String = q.bytes().map(|b| format!("%{b:02X}")).collect();

@@ -23,10 +23,21 @@ pub struct TestApp {
 impl TestApp {
     /// A new app in its own temporary folder; `extra` is appended to `[default]`.
     pub fn with_config(extra: &str) -> TestApp {
+        Self::build(extra, true)
+    }
+
+    /// A new app on SQLite, whatever backend the test runs on.
+    pub fn on_sqlite() -> TestApp {
+        Self::build("", false)
+    }
+
+    fn build(extra: &str, on_test_backend: bool) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("Rocket.toml");
         let data = dir.path().join("data");
-        let database = backend::database_url(dir.path())
+        let database = on_test_backend
+            .then(|| backend::database_url(dir.path()))
+            .flatten()
             .map(|url| format!("database_url = {url:?}\n"))
             .unwrap_or_default();
         std::fs::write(
