@@ -310,6 +310,17 @@ impl Conn {
         }
     }
 
+    /// The clause that turns an `INSERT INTO table` into "or add one to `column`
+    /// of the row with the same `key` (a unique key)", atomically on every backend.
+    pub fn increment_on_conflict(&self, table: &str, key: &str, column: &str) -> String {
+        match self.backend() {
+            Backend::Sqlite | Backend::Postgres => {
+                format!("ON CONFLICT ({key}) DO UPDATE SET {column} = {table}.{column} + 1")
+            }
+            Backend::Mysql => format!("ON DUPLICATE KEY UPDATE {column} = {column} + 1"),
+        }
+    }
+
     /// `?, ?, ?` for an `IN (…)` list of `n` values.
     pub fn placeholders(n: usize) -> String {
         vec!["?"; n].join(", ")

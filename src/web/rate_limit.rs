@@ -71,16 +71,13 @@ impl Limit {
         let start = self.window_start(now);
         let subject = subject_key(subject);
         let subject = subject.as_ref();
-        let updated = c.execute(
-            "UPDATE rate_limits SET hits = hits + 1 WHERE bucket = ? AND subject = ? AND window_start = ?",
-            params![self.bucket, subject, start],
-        )?;
-        if updated == 0 {
-            c.execute(
-                "INSERT INTO rate_limits (bucket, subject, window_start, hits) VALUES (?, ?, ?, 1)",
-                params![self.bucket, subject, start],
-            )?;
-        }
+        // One statement, so two instances counting the first hit of a window at
+        // the same moment cannot collide on the key.
+        let sql = format!(
+            "INSERT INTO rate_limits (bucket, subject, window_start, hits) VALUES (?, ?, ?, 1) {}",
+            c.increment_on_conflict("rate_limits", "bucket, subject, window_start", "hits")
+        );
+        c.execute(&sql, params![self.bucket, subject, start])?;
         Ok(())
     }
 
