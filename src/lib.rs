@@ -54,6 +54,7 @@ pub fn rocket(loaded: &Loaded, db: Db) -> Result<Rocket<Build>> {
         .mount("/", feeds::routes())
         .mount("/", search::routes())
         .mount("/", comments::routes::routes())
+        .mount("/", web::cache::routes())
         .mount("/", rocket::routes![web::assets::serve, health::healthz])
         // Uploaded files: no directory listing, no dotfiles, no path traversal
         // (FileServer refuses `..` segments).

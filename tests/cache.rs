@@ -41,8 +41,15 @@ fn login(port: u16, username: &str) -> Browser {
     b
 }
 
+/// A write made by another process on the same database (here, the test):
+/// the server reads the content version again within `RECHECK`.
 fn sql(dir: &tempfile::TempDir, statement: &str) {
     common::backend::site_db(dir.path()).exec(statement, &[]);
+    elsewhere_settles();
+}
+
+fn elsewhere_settles() {
+    std::thread::sleep(carnet::web::cache::RECHECK + Duration::from_millis(150));
 }
 
 fn every_write_shows_on_the_next_request() {
@@ -62,6 +69,7 @@ fn every_write_shows_on_the_next_request() {
         "body_markdown": "New body.", "status": "published", "published_at": "2025-04-10T08:00:00Z", "author": "alice"}]}"#;
     std::fs::write(dir.path().join("edit.json"), import).unwrap();
     assert!(run(dir.path(), &["import", "edit.json"]).status.success());
+    elsewhere_settles();
     assert!(anon.get("/").body.contains("Spring planting, revised"));
     assert!(anon
         .get("/posts/spring-planting")
@@ -85,19 +93,43 @@ fn every_write_shows_on_the_next_request() {
         .body
         .contains("Fresh comment"));
 
-    // A publish (draft → published) and a delete.
-    sql(
-        &dir,
-        "UPDATE posts SET status = 'published', published_at = 1 WHERE slug = 'secret-draft'",
+    // A publish (draft → published) and a delete, through the admin of this
+    // instance: the very next request shows them.
+    let alice = login(server.port, "alice");
+    let id: i64 = common::backend::site_db(dir.path())
+        .scalar("SELECT id FROM posts WHERE slug = 'secret-draft'", &[]);
+    let token = alice.get(&format!("/admin/posts/{id}/edit")).csrf();
+    let res = alice.post_multipart(
+        &format!("/admin/posts/{id}/edit"),
+        &[
+            ("csrf_token", &token),
+            ("title", "Secret draft"),
+            ("slug", "secret-draft"),
+            ("body", "Not yet."),
+            ("status", "published"),
+            ("published_at", ""),
+            ("intent", "save"),
+        ],
+        ("cover", "", b""),
     );
+    assert_eq!(res.status, 303, "{}", res.body);
     assert_eq!(anon.get("/posts/secret-draft").status, 200);
     assert!(anon.get("/").body.contains("Secret draft"));
-    sql(&dir, "DELETE FROM posts WHERE slug = 'secret-draft'");
+    let res = alice.post(
+        &format!("/admin/posts/{id}/delete"),
+        &[("csrf_token", &token)],
+    );
+    assert_eq!(res.status, 303, "{}", res.body);
     assert_eq!(anon.get("/posts/secret-draft").status, 404);
     assert!(!anon.get("/").body.contains("Secret draft"));
+    // A delete by another process: shown within RECHECK.
+    assert!(anon.get("/").body.contains("Borrowing in Rust"));
+    sql(&dir, "DELETE FROM posts WHERE slug = 'borrowing-in-rust'");
+    assert_eq!(anon.get("/posts/borrowing-in-rust").status, 404);
+    assert!(!anon.get("/").body.contains("Borrowing in Rust"));
 
     // A scheduled post reaching its time, with nothing written meanwhile.
-    let at = carnet::dates::now() + 2;
+    let at = carnet::dates::now() + 4;
     sql(
         &dir,
         &format!("UPDATE posts SET published_at = {at} WHERE slug = 'future-post'"),
@@ -107,7 +139,7 @@ fn every_write_shows_on_the_next_request() {
         !anon.get("/").body.contains("Future post"),
         "cached, still hidden"
     );
-    std::thread::sleep(Duration::from_millis(2600));
+    std::thread::sleep(Duration::from_millis(3000));
     assert!(anon.get("/").body.contains("Future post"));
 }
 

@@ -2,7 +2,7 @@
 //! backend under `migrations/<backend>/` with identical version names.
 //! Pending migrations are applied in one transaction: all of them or none.
 
-use super::{Backend, Conn, Db};
+use super::{Backend, Conn, Db, Link};
 use crate::error::{Error, Result};
 
 mod sqlite_tree {
@@ -26,12 +26,12 @@ pub struct Status {
 }
 
 fn runner(conn: &Conn) -> refinery::Runner {
-    let runner = match conn {
-        Conn::Sqlite(_) => sqlite_tree::migrations::runner(),
+    let runner = match &conn.link {
+        Link::Sqlite(_) => sqlite_tree::migrations::runner(),
         #[cfg(feature = "postgres")]
-        Conn::Postgres(_) => postgres_tree::migrations::runner(),
+        Link::Postgres(_) => postgres_tree::migrations::runner(),
         #[cfg(feature = "mysql")]
-        Conn::Mysql(_) => mysql_tree::migrations::runner(),
+        Link::Mysql(_) => mysql_tree::migrations::runner(),
     };
     runner
         .set_grouped(true)
@@ -80,15 +80,15 @@ fn applied_versions(conn: &mut Conn, runner: &refinery::Runner) -> Result<Vec<i6
     if has_history == 0 {
         return Ok(Vec::new());
     }
-    let applied = match conn {
-        Conn::Sqlite(c) => {
+    let applied = match &mut conn.link {
+        Link::Sqlite(c) => {
             let c: &mut rusqlite::Connection = c;
             runner.get_applied_migrations(c)
         }
         #[cfg(feature = "postgres")]
-        Conn::Postgres(c) => runner.get_applied_migrations(&mut c.client),
+        Link::Postgres(c) => runner.get_applied_migrations(&mut c.client),
         #[cfg(feature = "mysql")]
-        Conn::Mysql(c) => runner.get_applied_migrations(&mut c.conn),
+        Link::Mysql(c) => runner.get_applied_migrations(&mut c.conn),
     }
     .map_err(migration_error)?;
     Ok(applied.iter().map(|m| i64::from(m.version())).collect())
@@ -103,15 +103,15 @@ pub fn pending(db: &Db) -> Result<usize> {
 pub fn apply(db: &Db) -> Result<Vec<Status>> {
     let mut conn = db.conn()?;
     let runner = runner(&conn);
-    let report = match &mut conn {
-        Conn::Sqlite(c) => {
+    let report = match &mut conn.link {
+        Link::Sqlite(c) => {
             let c: &mut rusqlite::Connection = c;
             runner.run(c)
         }
         #[cfg(feature = "postgres")]
-        Conn::Postgres(c) => runner.run(&mut c.client),
+        Link::Postgres(c) => runner.run(&mut c.client),
         #[cfg(feature = "mysql")]
-        Conn::Mysql(c) => runner.run(&mut c.conn),
+        Link::Mysql(c) => runner.run(&mut c.conn),
     }
     .map_err(migration_error)?;
     Ok(report

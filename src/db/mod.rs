@@ -13,6 +13,7 @@ mod sqlite;
 mod value;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 pub use value::{FromValue, Row, Value};
@@ -100,12 +101,19 @@ enum Pool {
 #[derive(Clone)]
 pub struct Db {
     pool: Arc<Pool>,
+    writes: Arc<AtomicU64>,
 }
 
-/// One pooled connection of any backend. (Sizes differ by backend; a connection
-/// is checked out once per unit of work and never copied around, so no boxing.)
+/// One pooled connection of any backend, counting the writes it makes.
+pub struct Conn {
+    link: Link,
+    writes: Arc<AtomicU64>,
+}
+
+/// The driver's connection. (Sizes differ by backend; a connection is checked
+/// out once per unit of work and never copied around, so no boxing.)
 #[allow(clippy::large_enum_variant)]
-pub enum Conn {
+pub(crate) enum Link {
     Sqlite(sqlite::Conn),
     #[cfg(feature = "postgres")]
     Postgres(postgres::Conn),
@@ -125,18 +133,31 @@ impl Db {
         };
         Ok(Db {
             pool: Arc::new(pool),
+            writes: Arc::new(AtomicU64::new(0)),
         })
     }
 
     /// A connection for blocking code (CLI commands, background tasks).
     pub fn conn(&self) -> Result<Conn> {
-        match &*self.pool {
-            Pool::Sqlite(pool) => Ok(Conn::Sqlite(pool.get()?)),
+        let link = match &*self.pool {
+            Pool::Sqlite(pool) => Link::Sqlite(pool.get()?),
             #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => Ok(Conn::Postgres(pool.get()?)),
+            Pool::Postgres(pool) => Link::Postgres(pool.get()?),
             #[cfg(feature = "mysql")]
-            Pool::Mysql(pool) => Ok(Conn::Mysql(pool.get()?)),
-        }
+            Pool::Mysql(pool) => Link::Mysql(pool.get()?),
+        };
+        Ok(Conn {
+            link,
+            writes: self.writes.clone(),
+        })
+    }
+
+    /// How many writes this process has made through the pool: a number that
+    /// changes after every write and every commit, so an unchanged number
+    /// means nothing was written here meanwhile (what other processes write
+    /// is not counted).
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Acquire)
     }
 
     pub fn backend(&self) -> Backend {
@@ -185,12 +206,12 @@ impl Db {
 impl Conn {
     /// Runs a query and returns every row.
     pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        match self {
-            Conn::Sqlite(c) => sqlite::query(c, sql, params),
+        match &mut self.link {
+            Link::Sqlite(c) => sqlite::query(c, sql, params),
             #[cfg(feature = "postgres")]
-            Conn::Postgres(c) => postgres::query(c, sql, params),
+            Link::Postgres(c) => postgres::query(c, sql, params),
             #[cfg(feature = "mysql")]
-            Conn::Mysql(c) => mysql::query(c, sql, params),
+            Link::Mysql(c) => mysql::query(c, sql, params),
         }
     }
 
@@ -209,24 +230,32 @@ impl Conn {
 
     /// Runs a statement and returns how many rows it changed.
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        match self {
-            Conn::Sqlite(c) => sqlite::execute(c, sql, params),
+        let changed = match &mut self.link {
+            Link::Sqlite(c) => sqlite::execute(c, sql, params),
             #[cfg(feature = "postgres")]
-            Conn::Postgres(c) => postgres::execute(c, sql, params),
+            Link::Postgres(c) => postgres::execute(c, sql, params),
             #[cfg(feature = "mysql")]
-            Conn::Mysql(c) => mysql::execute(c, sql, params),
-        }
+            Link::Mysql(c) => mysql::execute(c, sql, params),
+        }?;
+        self.wrote();
+        Ok(changed)
     }
 
     /// Runs an `INSERT` and returns the new row's `id`.
     pub fn insert(&mut self, sql: &str, params: &[Value]) -> Result<i64> {
-        match self {
-            Conn::Sqlite(c) => sqlite::insert(c, sql, params),
+        let id = match &mut self.link {
+            Link::Sqlite(c) => sqlite::insert(c, sql, params),
             #[cfg(feature = "postgres")]
-            Conn::Postgres(c) => postgres::insert(c, sql, params),
+            Link::Postgres(c) => postgres::insert(c, sql, params),
             #[cfg(feature = "mysql")]
-            Conn::Mysql(c) => mysql::insert(c, sql, params),
-        }
+            Link::Mysql(c) => mysql::insert(c, sql, params),
+        }?;
+        self.wrote();
+        Ok(id)
+    }
+
+    fn wrote(&self) {
+        self.writes.fetch_add(1, Ordering::Release);
     }
 
     /// Runs `f` inside a transaction: committed if it returns `Ok`, rolled back
@@ -245,6 +274,7 @@ impl Conn {
         };
         let ended = self.batch(end);
         self.set_in_transaction(false);
+        self.wrote();
         match (outcome, ended) {
             (Ok(value), Ok(())) => Ok(value),
             (Ok(_), Err(e)) => Err(e),
@@ -258,55 +288,55 @@ impl Conn {
     }
 
     pub fn backend(&self) -> Backend {
-        match self {
-            Conn::Sqlite(_) => Backend::Sqlite,
+        match &self.link {
+            Link::Sqlite(_) => Backend::Sqlite,
             #[cfg(feature = "postgres")]
-            Conn::Postgres(_) => Backend::Postgres,
+            Link::Postgres(_) => Backend::Postgres,
             #[cfg(feature = "mysql")]
-            Conn::Mysql(_) => Backend::Mysql,
+            Link::Mysql(_) => Backend::Mysql,
         }
     }
 
     fn in_transaction(&self) -> bool {
-        match self {
-            Conn::Sqlite(c) => !c.is_autocommit(),
+        match &self.link {
+            Link::Sqlite(c) => !c.is_autocommit(),
             #[cfg(feature = "postgres")]
-            Conn::Postgres(c) => c.in_transaction,
+            Link::Postgres(c) => c.in_transaction,
             #[cfg(feature = "mysql")]
-            Conn::Mysql(c) => c.in_transaction,
+            Link::Mysql(c) => c.in_transaction,
         }
     }
 
     #[allow(unused_variables)]
     fn set_in_transaction(&mut self, open: bool) {
-        match self {
+        match &mut self.link {
             // SQLite tracks it itself (`is_autocommit`).
-            Conn::Sqlite(_) => {}
+            Link::Sqlite(_) => {}
             #[cfg(feature = "postgres")]
-            Conn::Postgres(c) => c.in_transaction = open,
+            Link::Postgres(c) => c.in_transaction = open,
             #[cfg(feature = "mysql")]
-            Conn::Mysql(c) => c.in_transaction = open,
+            Link::Mysql(c) => c.in_transaction = open,
         }
     }
 
     fn begin_sql(&self) -> &'static str {
-        match self {
+        match &self.link {
             // Take the write lock at once so two writers never deadlock on upgrade.
-            Conn::Sqlite(_) => "BEGIN IMMEDIATE",
+            Link::Sqlite(_) => "BEGIN IMMEDIATE",
             #[cfg(feature = "postgres")]
-            Conn::Postgres(_) => "BEGIN",
+            Link::Postgres(_) => "BEGIN",
             #[cfg(feature = "mysql")]
-            Conn::Mysql(_) => "START TRANSACTION",
+            Link::Mysql(_) => "START TRANSACTION",
         }
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
-        match self {
-            Conn::Sqlite(c) => Ok(c.execute_batch(sql)?),
+        match &mut self.link {
+            Link::Sqlite(c) => Ok(c.execute_batch(sql)?),
             #[cfg(feature = "postgres")]
-            Conn::Postgres(c) => c.batch(sql),
+            Link::Postgres(c) => c.batch(sql),
             #[cfg(feature = "mysql")]
-            Conn::Mysql(c) => c.batch(sql),
+            Link::Mysql(c) => c.batch(sql),
         }
     }
 

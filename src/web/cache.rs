@@ -3,20 +3,26 @@
 //!
 //! A cached page is valid while the database's content version (bumped by
 //! triggers on every write to what pages show) is unchanged and no scheduled
-//! post has reached its time. Every instance reads the version, so none serves a
-//! page older than the last write, wherever it happened. Pages for logged-in
-//! users, or carrying a flash message, are never cached; the visitor's CSRF token
-//! is put into a cached page when it is served, never stored in it.
+//! post has reached its time. The version is read again after any write made
+//! through this process, and at least once a second (`RECHECK`) for writes made
+//! elsewhere (another instance, `carnet import`): a write here shows on the next
+//! request, a write elsewhere within a second. Pages for logged-in users, or
+//! carrying a flash message, are never cached; the visitor's CSRF token is put
+//! into a cached page when it is served, never stored in it.
+//!
+//! Cached pages are answered by `hit`, a route tried before all others, so a
+//! hit costs a hash lookup and no database work at all.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rocket::http::ContentType;
 use rocket::request::{FromRequest, Outcome, Request};
 
 use crate::blog::model::NavLink;
 use crate::config::Settings;
-use crate::db::Conn;
+use crate::db::{Conn, Db};
 use crate::error::Result;
 use crate::params;
 
@@ -27,6 +33,10 @@ pub static TOKEN_PLACEHOLDER: std::sync::LazyLock<String> = std::sync::LazyLock:
 });
 /// The most bytes of pages kept; past it the cache starts over.
 const MAX_BYTES: usize = 32 * 1024 * 1024;
+/// How long the content version read from the database is trusted when this
+/// process has written nothing since: the delay before a write made by another
+/// process shows.
+pub const RECHECK: Duration = Duration::from_secs(1);
 
 /// What the database says about freshness, read once per request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +67,10 @@ pub fn freshness(c: &mut Conn, now: i64) -> Result<Freshness> {
 /// A cached response body, with its entity tag computed once.
 #[derive(Clone)]
 pub struct Cached {
-    pub body: std::sync::Arc<[u8]>,
+    pub body: Arc<[u8]>,
+    /// For a page with a token: the body cut at each placeholder, to splice the
+    /// visitor's token in without copying the page.
+    pub pieces: Vec<Arc<[u8]>>,
     pub content_type: ContentType,
     /// For feeds and the sitemap: when their newest item changed.
     pub last_modified: Option<i64>,
@@ -66,7 +79,7 @@ pub struct Cached {
     /// Whether the body holds `TOKEN_PLACEHOLDER`.
     pub has_token: bool,
     /// The body gzipped once, for clients that accept it (pages without a token).
-    pub gzip: Option<std::sync::Arc<[u8]>>,
+    pub gzip: Option<Arc<[u8]>>,
 }
 
 /// Gzip of a body worth compressing (text over 1 KiB).
@@ -100,7 +113,15 @@ pub fn digest(parts: &[&[u8]]) -> String {
 impl Cached {
     pub fn new(body: String, content_type: ContentType, last_modified: Option<i64>) -> Cached {
         let has_token = body.contains(TOKEN_PLACEHOLDER.as_str());
+        let pieces = if has_token {
+            body.split(TOKEN_PLACEHOLDER.as_str())
+                .map(|piece| Arc::from(piece.as_bytes()))
+                .collect()
+        } else {
+            Vec::new()
+        };
         Cached {
+            pieces,
             etag: digest(&[body.as_bytes()]),
             gzip: if has_token {
                 None
@@ -127,6 +148,16 @@ type SiteState = (i64, Settings, Vec<NavLink>);
 pub struct PageCache {
     pages: Mutex<Pages>,
     site: Mutex<Option<SiteState>>,
+    checked: Mutex<Option<Checked>>,
+}
+
+/// The freshness last read from the database, when, and this process's write
+/// count at that moment.
+#[derive(Clone, Copy)]
+struct Checked {
+    fresh: Freshness,
+    at: Instant,
+    writes: u64,
 }
 
 impl Default for PageCache {
@@ -138,11 +169,36 @@ impl Default for PageCache {
                 bytes: 0,
             }),
             site: Mutex::new(None),
+            checked: Mutex::new(None),
         }
     }
 }
 
 impl PageCache {
+    /// The current freshness: from memory while this process has written
+    /// nothing, no scheduled post is due and `RECHECK` has not passed; read
+    /// from the database (off the executor) otherwise.
+    pub async fn freshness(&self, db: &Db) -> Result<Freshness> {
+        let writes = db.writes();
+        let now = crate::dates::now();
+        let known = self.checked.lock().ok().and_then(|c| *c).filter(|c| {
+            c.writes == writes
+                && c.at.elapsed() < RECHECK
+                && c.fresh.next_publish.is_none_or(|t| t > now)
+        });
+        if let Some(known) = known {
+            return Ok(known.fresh);
+        }
+        let at = Instant::now();
+        // `writes` was read before the query: a write committed meanwhile
+        // changes the count, and the next request reads the database again.
+        let fresh = db.run(move |c| freshness(c, now)).await?;
+        if let Ok(mut checked) = self.checked.lock() {
+            *checked = Some(Checked { fresh, at, writes });
+        }
+        Ok(fresh)
+    }
+
     /// The settings and navigation of `version`, if known.
     pub fn site(&self, version: i64) -> Option<(Settings, Vec<NavLink>)> {
         let guard = self.site.lock().ok()?;
@@ -208,4 +264,57 @@ impl<'r> FromRequest<'r> for CacheKey {
             (req.method() == rocket::http::Method::Get && !personal).then(|| req.uri().to_string());
         Outcome::Success(CacheKey(key))
     }
+}
+
+/// A fresh cached copy of this request's page.
+pub struct Hit(pub Cached, pub Option<String>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Hit {
+    type Error = ();
+
+    /// Forwards (to the real route) unless the page is cached and fresh.
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let miss = Outcome::Forward(rocket::http::Status::NotFound);
+        let (Some(cache), Some(db)) = (
+            req.rocket().state::<PageCache>(),
+            req.rocket().state::<Db>(),
+        ) else {
+            return miss;
+        };
+        let Outcome::Success(CacheKey(Some(key))) = req.guard::<CacheKey>().await else {
+            return miss;
+        };
+        let Ok(fresh) = cache.freshness(db).await else {
+            return miss;
+        };
+        let Some(page) = cache.get(&key, fresh, crate::dates::now()) else {
+            return miss;
+        };
+        let token = if page.has_token {
+            match req.guard::<crate::web::csrf::CsrfToken>().await {
+                Outcome::Success(t) => Some(t.0),
+                _ => return miss,
+            }
+        } else {
+            None
+        };
+        Outcome::Success(Hit(page, token))
+    }
+}
+
+#[rocket::get("/<_..>")]
+fn hit(hit: Hit) -> crate::web::view::Page {
+    crate::web::view::Page::Hit(hit.0, hit.1)
+}
+
+/// The route answering an anonymous GET from the cache, ranked before every
+/// other route (Rocket's own ranks go down to -12; the attribute takes no
+/// negative rank, hence set here).
+pub fn routes() -> Vec<rocket::Route> {
+    let mut routes = rocket::routes![hit];
+    for route in &mut routes {
+        route.rank = -100;
+    }
+    routes
 }

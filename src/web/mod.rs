@@ -2,6 +2,7 @@
 //! headers, error pages, pagination and the page context every view gets.
 
 pub mod assets;
+pub mod body;
 pub mod cache;
 pub mod conditional;
 pub mod csrf;

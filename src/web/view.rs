@@ -94,7 +94,10 @@ async fn load(
     cache: Option<&PageCache>,
     base: &Settings,
 ) -> crate::error::Result<(Settings, Vec<NavLink>, Freshness)> {
-    let fresh = db.run(|c| cache::freshness(c, crate::dates::now())).await?;
+    let fresh = match cache {
+        Some(cache) => cache.freshness(db).await?,
+        None => db.run(|c| cache::freshness(c, crate::dates::now())).await?,
+    };
     if let Some((settings, nav)) = cache.and_then(|c| c.site(fresh.version)) {
         return Ok((settings, nav, fresh));
     }
@@ -278,13 +281,21 @@ impl<'r> rocket::response::Responder<'r, 'static> for Page {
         };
         let mut res = rocket::Response::build();
         res.header(page.content_type.clone());
+        res.max_chunk_size(crate::web::body::CHUNK);
         match csrf.filter(|_| page.has_token) {
             Some(token) => {
-                let text = String::from_utf8_lossy(&page.body)
-                    .replace(cache::TOKEN_PLACEHOLDER.as_str(), &token);
-                let etag = cache::digest(&[page.etag.as_bytes(), token.as_bytes()]);
+                let token: std::sync::Arc<[u8]> = std::sync::Arc::from(token.as_bytes());
+                let etag = cache::digest(&[page.etag.as_bytes(), &token]);
                 res.header(rocket::http::Header::new("ETag", format!("\"{etag}\"")));
-                res.sized_body(text.len(), std::io::Cursor::new(text));
+                let mut parts = Vec::with_capacity(2 * page.pieces.len());
+                for (i, piece) in page.pieces.iter().enumerate() {
+                    if i > 0 {
+                        parts.push(token.clone());
+                    }
+                    parts.push(piece.clone());
+                }
+                let body = crate::web::body::Segments::new(parts);
+                res.sized_body(body.size(), body);
             }
             None => {
                 let accepts_gzip = req
