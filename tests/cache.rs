@@ -143,6 +143,34 @@ fn every_write_shows_on_the_next_request() {
     assert!(anon.get("/").body.contains("Future post"));
 }
 
+/// Serving a cached post page starts the comment form's timer, as rendering it
+/// does: a visitor who only ever got the cached copy can still comment.
+fn a_visitor_served_from_the_cache_can_comment() {
+    let (dir, server) = site();
+    assert_eq!(
+        Browser::new(server.port)
+            .get("/posts/spring-planting")
+            .status,
+        200
+    );
+    let visitor = Browser::new(server.port);
+    let res = visitor.submit(
+        "/posts/spring-planting",
+        "/posts/spring-planting/comments",
+        &[
+            ("author_name", "Vic"),
+            ("author_email", "vic@example.net"),
+            ("body", "Served from the cache"),
+        ],
+    );
+    assert_eq!(res.status, 303, "{}", res.body);
+    let stored: i64 = common::backend::site_db(dir.path()).scalar(
+        "SELECT COUNT(*) FROM comments WHERE body = 'Served from the cache' AND status = 'pending'",
+        &[],
+    );
+    assert_eq!(stored, 1, "kept for moderation, not dropped as a bot");
+}
+
 fn personal_pages_are_never_shared() {
     let (_dir, server) = site();
     let anon = Browser::new(server.port);
@@ -244,6 +272,7 @@ fn cached_pages_are_gzipped_for_clients_that_ask() {
 }
 
 backend_tests!(
+    a_visitor_served_from_the_cache_can_comment,
     every_write_shows_on_the_next_request,
     personal_pages_are_never_shared,
     each_visitor_gets_their_own_csrf_token,

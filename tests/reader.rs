@@ -200,6 +200,29 @@ fn replies_nest_and_notify_the_parent_with_one_click_unsubscribe() {
         "UPDATE comments SET notify_replies = 1 WHERE id = ?",
         carnet::params![dana],
     );
+    // One comment form per page; each comment's Reply link sets it to answer.
+    let plain = anon.get("/posts/spring-planting");
+    assert_eq!(
+        plain
+            .body
+            .matches("<form class=\"form comment-form\"")
+            .count(),
+        1
+    );
+    assert!(plain
+        .body
+        .contains(&format!("?reply_to={dana}#leave-a-comment")));
+    assert!(!plain.body.contains("name=\"parent\""));
+    let replying = anon.get(&format!("/posts/spring-planting?reply_to={dana}"));
+    assert!(replying
+        .body
+        .contains(&format!("name=\"parent\" value=\"{dana}\"")));
+    assert!(replying.body.contains("Replying to <a href=\"#comment-"));
+    for bogus in ["999999", "abc", "-1"] {
+        let page = anon.get(&format!("/posts/spring-planting?reply_to={bogus}"));
+        assert_eq!(page.status, 200, "reply_to={bogus}");
+        assert!(!page.body.contains("name=\"parent\""), "reply_to={bogus}");
+    }
     let parent = dana.to_string();
     let res = comment(
         &anon,

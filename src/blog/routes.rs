@@ -69,6 +69,7 @@ pub async fn post_page(
     visitor: &Visitor,
     csrf: &CsrfToken,
     slug: &str,
+    reply_to: Option<i64>,
     form: Option<CommentFormState>,
 ) -> Result<View> {
     let lookup = slug.to_string();
@@ -85,7 +86,13 @@ pub async fn post_page(
         .map(|u| format!("{}{u}", site.settings.site_url));
     let permission = comments::routes::permission(&site.settings, visitor, post.comments_enabled);
     let (errors, values) = form.unwrap_or_else(|| (Default::default(), serde_json::json!({})));
+    // Answering a comment shown on this page; any other id is ignored.
+    let reply_to = reply_to
+        .and_then(|id| comments::find(&comments, id))
+        .map(|c| serde_json::json!({"id": c.id, "author_name": c.author_name}));
     let comment_form = serde_json::json!({
+        "reply_to": reply_to,
+        "page_url": format!("/posts/{}", post.slug),
         "permission": permission,
         "action": format!("/posts/{}/comments", post.slug),
         "csrf_token": csrf.0,
@@ -106,7 +113,7 @@ pub async fn post_page(
         .with("post", post))
 }
 
-#[get("/posts/<slug>")]
+#[get("/posts/<slug>?<reply_to>")]
 #[allow(clippy::too_many_arguments)]
 async fn post(
     db: &State<Db>,
@@ -116,12 +123,13 @@ async fn post(
     csrf: CsrfToken,
     jar: &CookieJar<'_>,
     slug: &str,
+    reply_to: Option<i64>,
 ) -> Result<Page> {
     comments::routes::mark_form_shown(jar);
     if let Some(hit) = site.cached(&key, Some(&csrf.0)) {
         return Ok(hit);
     }
-    Ok(post_page(db, &site, &visitor, &csrf, slug, None)
+    Ok(post_page(db, &site, &visitor, &csrf, slug, reply_to, None)
         .await?
         .page(&site, &key, Some(&csrf.0)))
 }

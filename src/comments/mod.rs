@@ -24,6 +24,17 @@ pub struct CommentNode {
 pub const MAX_DEPTH: usize = 4;
 
 /// Up to two initials of a name ("Ada Lovelace" → "AL"), for generated avatars.
+/// The comment `id` anywhere in a thread.
+pub fn find(tree: &[CommentNode], id: i64) -> Option<&CommentNode> {
+    tree.iter().find_map(|c| {
+        if c.id == id {
+            Some(c)
+        } else {
+            find(&c.replies, id)
+        }
+    })
+}
+
 pub fn initials(name: &str) -> String {
     let letters: String = name
         .split_whitespace()

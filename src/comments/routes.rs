@@ -186,9 +186,17 @@ async fn create(
         Ok(v) => v,
         Err(errors) => {
             let values = serde_json::json!({"body": f.body, "author_name": f.author_name, "author_email": f.author_email});
-            let page = post_page(db, &site, &visitor, &csrf, slug, Some((errors, values)))
-                .await?
-                .render(&site);
+            let page = post_page(
+                db,
+                &site,
+                &visitor,
+                &csrf,
+                slug,
+                f.parent,
+                Some((errors, values)),
+            )
+            .await?
+            .render(&site);
             mark_form_shown(jar);
             return Ok(Err((Status::UnprocessableEntity, page)));
         }

@@ -49,16 +49,17 @@ impl AsyncRead for Segments {
         _: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        // Fill the buffer across parts: a short piece (the token) never goes
+        // out as a tiny write of its own.
         let this = self.get_mut();
-        let taken = match this.locate() {
-            Some((part, start)) => {
-                let take = (part.len() - start).min(buf.remaining());
-                buf.put_slice(&part[start..start + take]);
-                take
-            }
-            None => 0, // the end
-        };
-        this.pos += taken as u64;
+        while buf.remaining() > 0 {
+            let Some((part, start)) = this.locate() else {
+                break; // the end
+            };
+            let take = (part.len() - start).min(buf.remaining());
+            buf.put_slice(&part[start..start + take]);
+            this.pos += take as u64;
+        }
         Poll::Ready(Ok(()))
     }
 }

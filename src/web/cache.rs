@@ -78,6 +78,9 @@ pub struct Cached {
     pub etag: String,
     /// Whether the body holds `TOKEN_PLACEHOLDER`.
     pub has_token: bool,
+    /// Whether the page shows the comment form: serving it starts the form's
+    /// timer (a spam defence) for the visitor, as rendering it does.
+    pub comment_form: bool,
     /// The body gzipped once, for clients that accept it (pages without a token).
     pub gzip: Option<Arc<[u8]>>,
 }
@@ -121,6 +124,7 @@ impl Cached {
             Vec::new()
         };
         Cached {
+            comment_form: false,
             pieces,
             etag: digest(&[body.as_bytes()]),
             gzip: if has_token {
@@ -291,6 +295,9 @@ impl<'r> FromRequest<'r> for Hit {
         let Some(page) = cache.get(&key, fresh, crate::dates::now()) else {
             return miss;
         };
+        if page.comment_form {
+            crate::comments::routes::mark_form_shown(req.cookies());
+        }
         let token = if page.has_token {
             match req.guard::<crate::web::csrf::CsrfToken>().await {
                 Outcome::Success(t) => Some(t.0),

@@ -266,9 +266,14 @@ impl<'r> rocket::response::Responder<'r, 'static> for Page {
                         replace_token(map, csrf.as_deref());
                     }
                 }
+                let comment_form = ctx
+                    .pointer("/comment_form/permission")
+                    .and_then(Value::as_str)
+                    == Some("allowed");
                 let html = Template::show(req.rocket(), name, ctx)
                     .ok_or(rocket::http::Status::InternalServerError)?;
-                let page = Cached::new(html, rocket::http::ContentType::HTML, None);
+                let mut page = Cached::new(html, rocket::http::ContentType::HTML, None);
+                page.comment_form = comment_form;
                 match (store, req.rocket().state::<PageCache>()) {
                     (Some((key, fresh)), Some(cache)) => {
                         cache.put(key, fresh, page.clone());
