@@ -148,7 +148,22 @@ fn serve(loaded: &Loaded, no_migrate: bool) -> Result<ExitCode> {
         })
     });
     let rocket = crate::rocket(loaded, db)?.attach(announce);
-    rocket::execute(rocket.launch()).map_err(|e| Error::Config(launch_error(&e)))?;
+    // Our own runtime rather than `rocket::execute`, which would size it from
+    // Rocket's global configuration instead of the settings loaded here.
+    let config: rocket::Config = loaded
+        .rocket_figment()?
+        .extract()
+        .map_err(|e| Error::Config(format!("invalid configuration: {e}")))?;
+    let runtime = rocket::tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.workers.max(1))
+        .max_blocking_threads(config.max_blocking.max(1))
+        .thread_name("rocket-worker-thread")
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Config(format!("cannot start the runtime: {e}")))?;
+    runtime
+        .block_on(rocket.launch())
+        .map_err(|e| Error::Config(launch_error(&e)))?;
     Ok(ExitCode::SUCCESS)
 }
 

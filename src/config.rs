@@ -232,8 +232,13 @@ fn profile() -> Profile {
 
 /// Builds the figment: Rocket's defaults, ours, the TOML file, then the environment.
 fn figment(path: Option<&Path>) -> Figment {
-    let mut figment =
-        Figment::from(rocket::Config::default()).merge(Serialized::defaults(Raw::default()));
+    // Blocking work is database work, and the pool has 8 connections: more
+    // blocking threads than that only wait, each with its own memory.
+    let rocket_defaults = rocket::Config {
+        max_blocking: 16,
+        ..rocket::Config::default()
+    };
+    let mut figment = Figment::from(rocket_defaults).merge(Serialized::defaults(Raw::default()));
     if let Some(path) = path {
         figment = figment.merge(Toml::file_exact(path).nested());
     }

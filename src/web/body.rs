@@ -9,9 +9,12 @@ use std::task::{Context, Poll};
 
 use rocket::tokio::io::{AsyncRead, AsyncSeek, ReadBuf};
 
-/// How much Rocket hands to the connection at a time: whole typical pages in
-/// one piece instead of Rocket's default 4 KiB.
-pub const CHUNK: usize = 64 * 1024;
+/// How much Rocket hands to the connection at a time for a body of `len`
+/// bytes: the whole body in one piece up to 1 MiB, instead of Rocket's default
+/// 4 KiB (each piece is a hand-over between tasks and a write of its own).
+pub fn chunk_for(len: usize) -> usize {
+    len.clamp(4096, 1024 * 1024)
+}
 
 pub struct Segments {
     parts: Vec<Arc<[u8]>>,

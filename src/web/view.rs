@@ -286,7 +286,6 @@ impl<'r> rocket::response::Responder<'r, 'static> for Page {
         };
         let mut res = rocket::Response::build();
         res.header(page.content_type.clone());
-        res.max_chunk_size(crate::web::body::CHUNK);
         match csrf.filter(|_| page.has_token) {
             Some(token) => {
                 let token: std::sync::Arc<[u8]> = std::sync::Arc::from(token.as_bytes());
@@ -300,6 +299,7 @@ impl<'r> rocket::response::Responder<'r, 'static> for Page {
                     parts.push(piece.clone());
                 }
                 let body = crate::web::body::Segments::new(parts);
+                res.max_chunk_size(crate::web::body::chunk_for(body.size()));
                 res.sized_body(body.size(), body);
             }
             None => {
@@ -315,6 +315,7 @@ impl<'r> rocket::response::Responder<'r, 'static> for Page {
                             "ETag",
                             format!("\"{}-gz\"", page.etag),
                         ));
+                        res.max_chunk_size(crate::web::body::chunk_for(gz.len()));
                         res.sized_body(gz.len(), std::io::Cursor::new(gz.clone()));
                     }
                     None => {
@@ -322,6 +323,7 @@ impl<'r> rocket::response::Responder<'r, 'static> for Page {
                             "ETag",
                             format!("\"{}\"", page.etag),
                         ));
+                        res.max_chunk_size(crate::web::body::chunk_for(page.body.len()));
                         res.sized_body(page.body.len(), std::io::Cursor::new(page.body.clone()));
                     }
                 }
