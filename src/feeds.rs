@@ -290,27 +290,72 @@ async fn tag_feed(db: &State<Db>, site: Site<'_>, key: CacheKey, slug: &str) -> 
     Ok(site.document(&key, document(body, rss_type(), newest(&posts))))
 }
 
-#[get("/sitemap.xml")]
-async fn sitemap(db: &State<Db>, site: Site<'_>, key: CacheKey) -> Result<Page> {
-    use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+/// The most URLs one sitemap file may list (sitemaps.org); a larger site gets
+/// a sitemap index at `/sitemap.xml` pointing to `/sitemap.xml?part=N`.
+const SITEMAP_URLS: usize = 50_000;
+
+#[get("/sitemap.xml?<part>")]
+async fn sitemap(
+    db: &State<Db>,
+    site: Site<'_>,
+    key: CacheKey,
+    part: Option<usize>,
+) -> Result<Page> {
     if let Some(hit) = site.cached(&key, None) {
         return Ok(hit);
     }
     let entries = db.run(|c| store::sitemap_entries(c, dates::now())).await?;
+    let (body, modified) = sitemap_xml(&site.settings.site_url, &entries, part, SITEMAP_URLS)?;
+    Ok(site.document(&key, document(body, ContentType::XML, modified)))
+}
+
+/// The sitemap for `entries` (site paths and their last change): one `urlset`,
+/// or past `per_file` URLs a `sitemapindex` of parts (`part` picks one, from 1).
+fn sitemap_xml(
+    site_url: &str,
+    entries: &[(String, i64)],
+    part: Option<usize>,
+    per_file: usize,
+) -> Result<(String, Option<i64>)> {
+    use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+    let parts: Vec<&[(String, i64)]> = entries.chunks(per_file.max(1)).collect();
+    let (root, item, listed): (&str, &str, Vec<(String, i64)>) = match part {
+        None if parts.len() > 1 => (
+            "sitemapindex",
+            "sitemap",
+            parts
+                .iter()
+                .enumerate()
+                .map(|(i, chunk)| {
+                    let newest = chunk.iter().map(|(_, m)| *m).max().unwrap_or(0);
+                    (format!("/sitemap.xml?part={}", i + 1), newest)
+                })
+                .collect(),
+        ),
+        None => ("urlset", "url", entries.to_vec()),
+        Some(n) => (
+            "urlset",
+            "url",
+            n.checked_sub(1)
+                .and_then(|i| parts.get(i))
+                .ok_or(Error::NotFound)?
+                .to_vec(),
+        ),
+    };
     let mut w = quick_xml::Writer::new_with_indent(Vec::new(), b' ', 1);
     let fail = |e: std::io::Error| Error::internal("sitemap", e);
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
         .map_err(fail)?;
-    w.write_event(Event::Start(BytesStart::new("urlset").with_attributes([(
+    w.write_event(Event::Start(BytesStart::new(root).with_attributes([(
         "xmlns",
         "http://www.sitemaps.org/schemas/sitemap/0.9",
     )])))
     .map_err(fail)?;
-    for (path, modified) in &entries {
-        w.write_event(Event::Start(BytesStart::new("url")))
+    for (path, modified) in &listed {
+        w.write_event(Event::Start(BytesStart::new(item)))
             .map_err(fail)?;
         for (tag, text) in [
-            ("loc", format!("{}{path}", site.settings.site_url)),
+            ("loc", format!("{site_url}{path}")),
             ("lastmod", dates::rfc3339(*modified)),
         ] {
             w.write_event(Event::Start(BytesStart::new(tag)))
@@ -320,14 +365,13 @@ async fn sitemap(db: &State<Db>, site: Site<'_>, key: CacheKey) -> Result<Page> 
             w.write_event(Event::End(BytesEnd::new(tag)))
                 .map_err(fail)?;
         }
-        w.write_event(Event::End(BytesEnd::new("url")))
+        w.write_event(Event::End(BytesEnd::new(item)))
             .map_err(fail)?;
     }
-    w.write_event(Event::End(BytesEnd::new("urlset")))
+    w.write_event(Event::End(BytesEnd::new(root)))
         .map_err(fail)?;
     let body = String::from_utf8(w.into_inner()).map_err(|e| Error::internal("sitemap", e))?;
-    let modified = entries.iter().map(|(_, m)| *m).max();
-    Ok(site.document(&key, document(body, ContentType::XML, modified)))
+    Ok((body, listed.iter().map(|(_, m)| *m).max()))
 }
 
 #[get("/robots.txt")]
@@ -339,4 +383,35 @@ fn robots(site: Site<'_>) -> (ContentType, String) {
             site.settings.site_url
         ),
     )
+}
+
+#[cfg(test)]
+mod sitemap_tests {
+    use super::*;
+
+    #[test]
+    fn a_large_site_gets_a_sitemap_index_of_parts() {
+        let entries: Vec<(String, i64)> = (1..=5).map(|i| (format!("/posts/p{i}"), i)).collect();
+        let (small, newest) = sitemap_xml("https://b.example", &entries, None, 10).unwrap();
+        assert!(small.contains("<urlset") && small.matches("<url>").count() == 5);
+        assert_eq!(newest, Some(5));
+        let (index, _) = sitemap_xml("https://b.example", &entries, None, 2).unwrap();
+        assert!(index.contains("<sitemapindex"), "{index}");
+        assert_eq!(index.matches("<sitemap>").count(), 3);
+        assert!(index.contains("<loc>https://b.example/sitemap.xml?part=3</loc>"));
+        let (last, newest) = sitemap_xml("https://b.example", &entries, Some(3), 2).unwrap();
+        assert!(
+            last.contains("<loc>https://b.example/posts/p5</loc>")
+                && last.matches("<url>").count() == 1
+        );
+        assert_eq!(newest, Some(5));
+        assert!(matches!(
+            sitemap_xml("x", &entries, Some(4), 2),
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            sitemap_xml("x", &entries, Some(0), 2),
+            Err(Error::NotFound)
+        ));
+    }
 }

@@ -171,6 +171,33 @@ fn a_visitor_served_from_the_cache_can_comment() {
     assert_eq!(stored, 1, "kept for moderation, not dropped as a bot");
 }
 
+/// Many visitors asking for a page nobody has rendered yet: one renders it,
+/// the others wait for it and get the same bytes (no error, no stale copy).
+fn concurrent_misses_share_one_render() {
+    let (_dir, server) = site();
+    let port = server.port;
+    let pages: Vec<(u16, String)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                s.spawn(move || {
+                    let res = ureq::get(&format!("http://127.0.0.1:{port}/sitemap.xml"))
+                        .call()
+                        .unwrap();
+                    (
+                        res.status(),
+                        res.header("ETag").unwrap_or_default().to_string(),
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(pages.iter().all(|(status, _)| *status == 200));
+    assert!(pages
+        .iter()
+        .all(|(_, etag)| !etag.is_empty() && *etag == pages[0].1));
+}
+
 fn personal_pages_are_never_shared() {
     let (_dir, server) = site();
     let anon = Browser::new(server.port);
@@ -272,6 +299,7 @@ fn cached_pages_are_gzipped_for_clients_that_ask() {
 }
 
 backend_tests!(
+    concurrent_misses_share_one_render,
     a_visitor_served_from_the_cache_can_comment,
     every_write_shows_on_the_next_request,
     personal_pages_are_never_shared,

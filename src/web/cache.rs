@@ -153,7 +153,16 @@ pub struct PageCache {
     pages: Mutex<Pages>,
     site: Mutex<Option<SiteState>>,
     checked: Mutex<Option<Checked>>,
+    /// One lock per page being rendered, so concurrent misses of one page
+    /// render it once (the others wait, then find it cached).
+    renders: Mutex<HashMap<String, Arc<rocket::tokio::sync::Mutex<()>>>>,
 }
+
+/// How long a request waits for another one rendering the same page.
+const RENDER_WAIT: Duration = Duration::from_secs(5);
+
+/// Kept in the request that renders a missing page until it is answered.
+struct Rendering(#[allow(dead_code)] rocket::tokio::sync::OwnedMutexGuard<()>);
 
 /// The freshness last read from the database, when, and this process's write
 /// count at that moment.
@@ -174,11 +183,21 @@ impl Default for PageCache {
             }),
             site: Mutex::new(None),
             checked: Mutex::new(None),
+            renders: Mutex::new(HashMap::new()),
         }
     }
 }
 
 impl PageCache {
+    /// The render lock of `key`.
+    fn render_lock(&self, key: &str) -> Option<Arc<rocket::tokio::sync::Mutex<()>>> {
+        let mut renders = self.renders.lock().ok()?;
+        if renders.len() > 4096 {
+            renders.retain(|_, lock| Arc::strong_count(lock) > 1);
+        }
+        Some(renders.entry(key.to_string()).or_default().clone())
+    }
+
     /// The current freshness: from memory while this process has written
     /// nothing, no scheduled post is due and `RECHECK` has not passed; read
     /// from the database (off the executor) otherwise.
@@ -289,11 +308,34 @@ impl<'r> FromRequest<'r> for Hit {
         let Outcome::Success(CacheKey(Some(key))) = req.guard::<CacheKey>().await else {
             return miss;
         };
-        let Ok(fresh) = cache.freshness(db).await else {
-            return miss;
+        let lookup = || async {
+            let fresh = cache.freshness(db).await.ok()?;
+            cache.get(&key, fresh, crate::dates::now())
         };
-        let Some(page) = cache.get(&key, fresh, crate::dates::now()) else {
-            return miss;
+        let page = match lookup().await {
+            Some(page) => page,
+            // Files are never in the page cache: no point in waiting.
+            None if key.starts_with("/static/") || key.starts_with("/media/") => return miss,
+            None => {
+                // The first request to miss renders the page (holding the lock
+                // until it is answered); the others wait for it, then look again.
+                let Some(lock) = cache.render_lock(&key) else {
+                    return miss;
+                };
+                match lock.clone().try_lock_owned() {
+                    Ok(guard) => {
+                        req.local_cache(|| Rendering(guard));
+                        return miss;
+                    }
+                    Err(_) => {
+                        let _ = rocket::tokio::time::timeout(RENDER_WAIT, lock.lock()).await;
+                        match lookup().await {
+                            Some(page) => page,
+                            None => return miss,
+                        }
+                    }
+                }
+            }
         };
         if page.comment_form {
             crate::comments::routes::mark_form_shown(req.cookies());
