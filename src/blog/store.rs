@@ -105,11 +105,7 @@ fn list(
     let (filter, mut params) = scope_sql(scope, now);
     params.push(limit.into());
     params.push(offset.into());
-    let body = if bodies { ", p.body_html" } else { "" };
-    let sql = format!(
-        "SELECT {SUMMARY_COLUMNS}{body} FROM posts p JOIN users u ON u.id = p.author_id \
-         WHERE {filter} ORDER BY p.published_at DESC, p.id DESC LIMIT ? OFFSET ?"
-    );
+    let sql = list_sql(&filter, bodies);
     let mut posts = Vec::new();
     for row in c.query(&sql, &params)? {
         let mut post = summary(&row)?;
@@ -120,6 +116,15 @@ fn list(
     }
     attach_tags(c, &mut posts)?;
     Ok(posts)
+}
+
+/// The statement behind every list of posts (home, tag, author, feeds).
+fn list_sql(filter: &str, bodies: bool) -> String {
+    let body = if bodies { ", p.body_html" } else { "" };
+    format!(
+        "SELECT {SUMMARY_COLUMNS}{body} FROM posts p JOIN users u ON u.id = p.author_id \
+         WHERE {filter} ORDER BY p.published_at DESC, p.id DESC LIMIT ? OFFSET ?"
+    )
 }
 
 /// A public post with its body.
@@ -302,4 +307,83 @@ pub fn sitemap_entries(c: &mut Conn, now: i64) -> Result<Vec<(String, i64)>> {
         out.push((format!("/authors/{}", r.get::<String>(0)?), r.get(1)?));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod query_plans {
+    use super::*;
+    use crate::db::Db;
+
+    /// SQLite's plan for `sql`, one step per line.
+    fn plan(c: &mut Conn, sql: &str, params: &[Value]) -> String {
+        c.query(&format!("EXPLAIN QUERY PLAN {sql}"), params)
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String>(3).unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Every list a reader can page through is read through an index: no step
+    /// scans a whole table, and the comment counts come from the thread index.
+    #[test]
+    fn reader_queries_use_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&format!("sqlite://{}", dir.path().join("t.db").display())).unwrap();
+        crate::db::migrations::apply(&db).unwrap();
+        let mut c = db.conn().unwrap();
+        let now = 1_700_000_000_i64;
+        let paged = |scope: Scope| {
+            let (filter, mut params) = scope_sql(scope, now);
+            params.push(10.into());
+            params.push(490.into());
+            (list_sql(&filter, false), params)
+        };
+        let checks: Vec<(&str, String, Vec<Value>, &[&str])> = vec![
+            {
+                let (sql, params) = paged(Scope::All);
+                ("home", sql, params, &["posts_public", "comments_post"])
+            },
+            {
+                let (sql, params) = paged(Scope::Tag(1));
+                ("tag", sql, params, &["post_tags_tag"])
+            },
+            {
+                let (sql, params) = paged(Scope::Author(1));
+                ("author", sql, params, &["posts_author"])
+            },
+            (
+                "count",
+                format!("SELECT COUNT(*) FROM posts p WHERE {PUBLIC}"),
+                vec![now.into()],
+                &["posts_public"],
+            ),
+            (
+                "post",
+                format!("SELECT {SUMMARY_COLUMNS} FROM posts p JOIN users u ON u.id = p.author_id WHERE p.slug = ? AND {PUBLIC}"),
+                vec!["x".into(), now.into()],
+                &["sqlite_autoindex_posts"],
+            ),
+            (
+                "thread",
+                "SELECT c.id FROM comments c LEFT JOIN users u ON u.id = c.user_id \
+                 WHERE c.post_id = ? AND c.status = 'approved' ORDER BY c.created_at, c.id"
+                    .to_string(),
+                vec![1.into()],
+                &["comments_post"],
+            ),
+        ];
+        for (name, sql, params, indexes) in checks {
+            let plan = plan(&mut c, &sql, &params);
+            for step in plan.lines() {
+                assert!(
+                    !step.starts_with("SCAN") || step.contains("USING"),
+                    "{name}: full scan in\n{plan}"
+                );
+            }
+            for index in indexes {
+                assert!(plan.contains(index), "{name}: {index} not used in\n{plan}");
+            }
+        }
+    }
 }
