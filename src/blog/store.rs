@@ -350,7 +350,7 @@ mod query_plans {
             },
             {
                 let (sql, params) = paged(Scope::Author(1));
-                ("author", sql, params, &["posts_author"])
+                ("author", sql, params, &["posts_author_list"])
             },
             (
                 "count",
