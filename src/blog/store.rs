@@ -365,6 +365,12 @@ mod query_plans {
                 &["sqlite_autoindex_posts"],
             ),
             (
+                "sitemap",
+                format!("SELECT p.slug, p.updated_at FROM posts p WHERE {PUBLIC} ORDER BY p.published_at DESC"),
+                vec![now.into()],
+                &["COVERING INDEX posts_sitemap"],
+            ),
+            (
                 "thread",
                 "SELECT c.id FROM comments c LEFT JOIN users u ON u.id = c.user_id \
                  WHERE c.post_id = ? AND c.status = 'approved' ORDER BY c.created_at, c.id"
