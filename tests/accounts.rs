@@ -571,6 +571,40 @@ fn contact_is_rate_limited() {
     let res = send();
     assert_eq!(res.status, 429);
     assert!(res.retry_after.is_some());
+
+    // Sent all at once to a new site, still at most 2 get through.
+    let fresh = crate::site("rate_contact_per_hour = 2");
+    let b = fresh.browser();
+    let token = b.get("/contact").csrf();
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..12)
+            .map(|_| {
+                let (b, token) = (&b, &token);
+                s.spawn(move || {
+                    b.post(
+                        "/contact",
+                        &[
+                            ("name", "A"),
+                            ("email", "a@example.net"),
+                            ("message", "Hi"),
+                            ("csrf_token", token),
+                        ],
+                    )
+                    .status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 303).count(),
+        2,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 303 || *s == 429),
+        "{statuses:?}"
+    );
 }
 
 fn png(w: u32, h: u32) -> Vec<u8> {

@@ -276,7 +276,7 @@ pub fn sitemap_entries(c: &mut Conn, now: i64) -> Result<Vec<(String, i64)>> {
     out.push(("/".to_string(), newest.unwrap_or(now)));
     for r in c.query(
         &format!(
-            "SELECT p.slug, p.updated_at FROM posts p WHERE {PUBLIC} ORDER BY p.published_at DESC"
+            "SELECT p.slug, p.updated_at FROM posts p WHERE {PUBLIC} ORDER BY p.published_at, p.id"
         ),
         params![now],
     )? {
@@ -366,7 +366,7 @@ mod query_plans {
             ),
             (
                 "sitemap",
-                format!("SELECT p.slug, p.updated_at FROM posts p WHERE {PUBLIC} ORDER BY p.published_at DESC"),
+                format!("SELECT p.slug, p.updated_at FROM posts p WHERE {PUBLIC} ORDER BY p.published_at, p.id"),
                 vec![now.into()],
                 &["COVERING INDEX posts_sitemap"],
             ),

@@ -140,7 +140,15 @@ impl Db {
     /// A connection for blocking code (CLI commands, background tasks).
     pub fn conn(&self) -> Result<Conn> {
         let link = match &*self.pool {
-            Pool::Sqlite(pool) => Link::Sqlite(pool.get()?),
+            Pool::Sqlite(pool) => {
+                let c = pool.get()?;
+                // Given back inside a transaction (a panic while it was open):
+                // roll it back rather than let this user join it.
+                if !c.is_autocommit() {
+                    c.execute_batch("ROLLBACK")?;
+                }
+                Link::Sqlite(c)
+            }
             #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => Link::Postgres(pool.get()?),
             #[cfg(feature = "mysql")]

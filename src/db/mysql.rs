@@ -42,8 +42,11 @@ impl r2d2::ManageConnection for Manager {
         c.conn.query_drop("SELECT 1")
     }
 
-    fn has_broken(&self, _: &mut Connection) -> bool {
-        false
+    /// True for a connection given back inside a transaction (a panic while
+    /// it was open): dropping it makes the server roll back, instead of the
+    /// next user joining a transaction nobody will commit.
+    fn has_broken(&self, c: &mut Connection) -> bool {
+        c.in_transaction
     }
 }
 

@@ -46,8 +46,11 @@ impl r2d2::ManageConnection for Manager {
         conn.client.simple_query("").map(|_| ())
     }
 
+    /// Also true for a connection given back inside a transaction (a panic
+    /// while it was open): dropping it makes the server roll back, instead of
+    /// the next user joining a transaction nobody will commit.
     fn has_broken(&self, conn: &mut Connection) -> bool {
-        conn.client.is_closed()
+        conn.client.is_closed() || conn.in_transaction
     }
 }
 

@@ -158,6 +158,9 @@ pub struct PageCache {
     renders: Mutex<HashMap<String, Arc<rocket::tokio::sync::Mutex<()>>>>,
 }
 
+/// Paths whose responses are never put in the page cache.
+const NEVER_CACHED: &[&str] = &["/static/", "/media/", "/healthz", "/accounts/", "/admin"];
+
 /// How long a request waits for another one rendering the same page.
 const RENDER_WAIT: Duration = Duration::from_secs(5);
 
@@ -308,14 +311,17 @@ impl<'r> FromRequest<'r> for Hit {
         let Outcome::Success(CacheKey(Some(key))) = req.guard::<CacheKey>().await else {
             return miss;
         };
+        // Never cached: files, the health check, account and admin pages. No
+        // need to ask the database, nor to wait for one another.
+        if NEVER_CACHED.iter().any(|prefix| key.starts_with(prefix)) {
+            return miss;
+        }
         let lookup = || async {
             let fresh = cache.freshness(db).await.ok()?;
             cache.get(&key, fresh, crate::dates::now())
         };
         let page = match lookup().await {
             Some(page) => page,
-            // Files are never in the page cache: no point in waiting.
-            None if key.starts_with("/static/") || key.starts_with("/media/") => return miss,
             None => {
                 // The first request to miss renders the page (holding the lock
                 // until it is answered); the others wait for it, then look again.

@@ -59,11 +59,14 @@ impl Limit {
     pub fn check(&self, c: &mut Conn, subject: &str, now: i64) -> Result<()> {
         let start = self.window_start(now);
         if self.hits(c, subject, start)? >= i64::from(self.max) {
-            return Err(Error::RateLimited(
-                u64::try_from(start + self.window - now).unwrap_or(1).max(1),
-            ));
+            return Err(self.refused(start, now));
         }
         Ok(())
+    }
+
+    /// The refusal, with the seconds left in the window.
+    fn refused(&self, start: i64, now: i64) -> Error {
+        Error::RateLimited(u64::try_from(start + self.window - now).unwrap_or(1).max(1))
     }
 
     /// Counts one hit.
@@ -81,11 +84,17 @@ impl Limit {
         Ok(())
     }
 
-    /// Checks, then counts this hit.
+    /// Counts this hit, then refuses it past the limit (the count is then
+    /// rolled back). Counting first holds the row's lock on every backend, so
+    /// requests sent in parallel cannot all read a count under the limit.
     pub fn hit(&self, c: &mut Conn, subject: &str, now: i64) -> Result<()> {
         c.transaction(|c| {
-            self.check(c, subject, now)?;
-            self.record(c, subject, now)
+            self.record(c, subject, now)?;
+            let start = self.window_start(now);
+            if self.hits(c, subject, start)? > i64::from(self.max) {
+                return Err(self.refused(start, now));
+            }
+            Ok(())
         })
     }
 }

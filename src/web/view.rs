@@ -182,7 +182,8 @@ impl View {
             store: key
                 .0
                 .clone()
-                .filter(|_| site.cache.is_some())
+                // Version 0 means the database could not say: store nothing then.
+                .filter(|_| site.cache.is_some() && site.fresh.version > 0)
                 .map(|k| (k, site.fresh)),
             csrf: csrf.map(str::to_string),
         }
