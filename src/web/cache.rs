@@ -142,8 +142,48 @@ impl Cached {
 
 struct Pages {
     freshness: Option<Freshness>,
-    entries: HashMap<String, Cached>,
+    entries: HashMap<String, Entry>,
     bytes: usize,
+    /// Counts lookups, to know which pages were used least recently.
+    tick: u64,
+    budget: usize,
+}
+
+struct Entry {
+    page: Cached,
+    used: u64,
+}
+
+impl Pages {
+    fn clear(&mut self, fresh: Freshness) {
+        self.entries.clear();
+        self.bytes = 0;
+        self.freshness = Some(fresh);
+    }
+
+    /// Drops the least recently used pages until `incoming` more bytes fit in
+    /// three quarters of the budget: a flood of new URLs (random searches,
+    /// junk query strings) pushes out what nobody reads, never the hot pages.
+    fn make_room(&mut self, incoming: usize) {
+        if self.bytes + incoming <= self.budget {
+            return;
+        }
+        let target = (self.budget / 4 * 3).saturating_sub(incoming);
+        let mut by_age: Vec<(u64, String)> = self
+            .entries
+            .iter()
+            .map(|(key, e)| (e.used, key.clone()))
+            .collect();
+        by_age.sort_unstable();
+        for (_, key) in by_age {
+            if self.bytes <= target {
+                break;
+            }
+            if let Some(old) = self.entries.remove(&key) {
+                self.bytes = self.bytes.saturating_sub(old.page.body.len());
+            }
+        }
+    }
 }
 
 /// Settings and navigation for one content version.
@@ -183,6 +223,8 @@ impl Default for PageCache {
                 freshness: None,
                 entries: HashMap::new(),
                 bytes: 0,
+                tick: 0,
+                budget: MAX_BYTES,
             }),
             site: Mutex::new(None),
             checked: Mutex::new(None),
@@ -246,12 +288,14 @@ impl PageCache {
         let expired =
             pages.freshness != Some(fresh) || fresh.next_publish.is_some_and(|t| t <= now);
         if expired {
-            pages.entries.clear();
-            pages.bytes = 0;
-            pages.freshness = Some(fresh);
+            pages.clear(fresh);
             return None;
         }
-        pages.entries.get(key).cloned()
+        pages.tick += 1;
+        let tick = pages.tick;
+        let entry = pages.entries.get_mut(key)?;
+        entry.used = tick;
+        Some(entry.page.clone())
     }
 
     pub fn put(&self, key: String, fresh: Freshness, page: Cached) {
@@ -259,18 +303,16 @@ impl PageCache {
             return;
         };
         if pages.freshness != Some(fresh) {
-            pages.entries.clear();
-            pages.bytes = 0;
-            pages.freshness = Some(fresh);
+            pages.clear(fresh);
         }
-        if pages.bytes + page.body.len() > MAX_BYTES {
-            pages.entries.clear();
-            pages.bytes = 0;
+        if let Some(old) = pages.entries.remove(&key) {
+            pages.bytes = pages.bytes.saturating_sub(old.page.body.len());
         }
+        pages.make_room(page.body.len());
         pages.bytes += page.body.len();
-        if let Some(old) = pages.entries.insert(key, page) {
-            pages.bytes = pages.bytes.saturating_sub(old.body.len());
-        }
+        pages.tick += 1;
+        let used = pages.tick;
+        pages.entries.insert(key, Entry { page, used });
     }
 }
 
@@ -372,4 +414,35 @@ pub fn routes() -> Vec<rocket::Route> {
         route.rank = -100;
     }
     routes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(bytes: usize) -> Cached {
+        Cached::new("x".repeat(bytes), ContentType::HTML, None)
+    }
+
+    #[test]
+    fn a_flood_of_new_pages_evicts_the_least_recently_used_ones() {
+        let cache = PageCache::default();
+        if let Ok(mut pages) = cache.pages.lock() {
+            pages.budget = 1000;
+        }
+        let fresh = Freshness {
+            version: 1,
+            next_publish: None,
+        };
+        cache.put("/".into(), fresh, page(300));
+        for i in 0..20 {
+            // The home page is read between every new page.
+            assert!(cache.get("/", fresh, 0).is_some(), "home evicted at {i}");
+            cache.put(format!("/search?q={i}"), fresh, page(300));
+        }
+        let pages = cache.pages.lock().unwrap();
+        assert!(pages.bytes <= 1000, "{}", pages.bytes);
+        assert!(pages.entries.contains_key("/search?q=19"));
+        assert!(!pages.entries.contains_key("/search?q=0"));
+    }
 }
