@@ -201,13 +201,23 @@ fn column(row: &postgres::Row, i: usize) -> Result<Value, postgres::Error> {
     .unwrap_or(Value::Null))
 }
 
-fn run_query(c: &mut Conn, sql: &str, params: &[Value]) -> Result<Vec<postgres::Row>> {
+/// Runs `run` with the prepared statement for `sql` and its bound parameters.
+fn with_statement<T>(
+    c: &mut Conn,
+    sql: &str,
+    params: &[Value],
+    run: impl FnOnce(&mut Client, &Statement, &[&(dyn ToSql + Sync)]) -> Result<T, postgres::Error>,
+) -> Result<T> {
     let statement = c.statement(sql)?;
     let params: Vec<Param<'_>> = params.iter().map(Param).collect();
     let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-    c.client
-        .query(&statement, &refs)
-        .map_err(|e| database_error(e, sql))
+    run(&mut c.client, &statement, &refs).map_err(|e| database_error(e, sql))
+}
+
+fn run_query(c: &mut Conn, sql: &str, params: &[Value]) -> Result<Vec<postgres::Row>> {
+    with_statement(c, sql, params, |client, statement, refs| {
+        client.query(statement, refs)
+    })
 }
 
 pub fn query(c: &mut Conn, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
@@ -224,12 +234,9 @@ pub fn query(c: &mut Conn, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
 }
 
 pub fn execute(c: &mut Conn, sql: &str, params: &[Value]) -> Result<u64> {
-    let statement = c.statement(sql)?;
-    let params: Vec<Param<'_>> = params.iter().map(Param).collect();
-    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-    c.client
-        .execute(&statement, &refs)
-        .map_err(|e| database_error(e, sql))
+    with_statement(c, sql, params, |client, statement, refs| {
+        client.execute(statement, refs)
+    })
 }
 
 /// `INSERT … RETURNING id`: every table with an `id` has it as its key.

@@ -9,11 +9,15 @@ use std::task::{Context, Poll};
 
 use rocket::tokio::io::{AsyncRead, AsyncSeek, ReadBuf};
 
-/// How much Rocket hands to the connection at a time for a body of `len`
-/// bytes: the whole body in one piece up to 1 MiB, instead of Rocket's default
-/// 4 KiB (each piece is a hand-over between tasks and a write of its own).
-pub fn chunk_for(len: usize) -> usize {
-    len.clamp(4096, 1024 * 1024)
+/// Sets a body of `len` bytes, handed to the connection in one piece up to
+/// 1 MiB instead of Rocket's default 4 KiB chunks (each chunk is a hand-over
+/// between tasks and a write of its own).
+pub fn set_body<'r, B>(res: &mut rocket::response::Builder<'r>, len: usize, body: B)
+where
+    B: AsyncRead + AsyncSeek + Send + 'r,
+{
+    res.max_chunk_size(len.clamp(4096, 1024 * 1024));
+    res.sized_body(len, body);
 }
 
 pub struct Segments {

@@ -1,5 +1,5 @@
 //! The page cache: rendered bytes of public pages for anonymous visitors, so a
-//! read costs one tiny query instead of several queries and a template render.
+//! read costs a hash lookup instead of several queries and a template render.
 //!
 //! A cached page is valid while the database's content version (bumped by
 //! triggers on every write to what pages show) is unchanged and no scheduled

@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::site_settings;
 use crate::users::guards::Visitor;
+use crate::web::body::set_body;
 use crate::web::cache::{self, CacheKey, Cached, Freshness, PageCache};
 use rocket::request::FlashMessage;
 
@@ -300,8 +301,7 @@ impl<'r> rocket::response::Responder<'r, 'static> for Page {
                     parts.push(piece.clone());
                 }
                 let body = crate::web::body::Segments::new(parts);
-                res.max_chunk_size(crate::web::body::chunk_for(body.size()));
-                res.sized_body(body.size(), body);
+                set_body(&mut res, body.size(), body);
             }
             None => {
                 let accepts_gzip = req
@@ -316,16 +316,18 @@ impl<'r> rocket::response::Responder<'r, 'static> for Page {
                             "ETag",
                             format!("\"{}-gz\"", page.etag),
                         ));
-                        res.max_chunk_size(crate::web::body::chunk_for(gz.len()));
-                        res.sized_body(gz.len(), std::io::Cursor::new(gz.clone()));
+                        set_body(&mut res, gz.len(), std::io::Cursor::new(gz.clone()));
                     }
                     None => {
                         res.header(rocket::http::Header::new(
                             "ETag",
                             format!("\"{}\"", page.etag),
                         ));
-                        res.max_chunk_size(crate::web::body::chunk_for(page.body.len()));
-                        res.sized_body(page.body.len(), std::io::Cursor::new(page.body.clone()));
+                        set_body(
+                            &mut res,
+                            page.body.len(),
+                            std::io::Cursor::new(page.body.clone()),
+                        );
                     }
                 }
             }

@@ -11,14 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
+pub use carnet::db::Backend;
 use carnet::db::{Db, FromValue, Row, Value};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-    Mysql,
-}
 
 thread_local! {
     static CURRENT: Cell<Backend> = const { Cell::new(Backend::Sqlite) };
