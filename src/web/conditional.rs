@@ -54,7 +54,9 @@ impl Fairing for ConditionalGet {
                         .collect::<String>()
                 );
                 res.set_header(Header::new("ETag", tag.clone()));
-                res.set_sized_body(body.len(), Cursor::new(body));
+                let len = body.len();
+                res.set_sized_body(len, Cursor::new(body));
+                res.set_max_chunk_size(crate::web::body::chunk_size(len));
                 tag
             }
         };
