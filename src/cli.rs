@@ -120,6 +120,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn serve(loaded: &Loaded, no_migrate: bool) -> Result<ExitCode> {
+    // Parsing the templates is most of start-up time: overlap it with opening
+    // (and migrating) the database.
+    let templates = crate::web::templates::parse_in_background(loaded.settings.templates_dir());
     let db = crate::open_db(loaded, !no_migrate)?;
     // Say how to create the first admin while there is none.
     let admins = users::store::admin_count(&mut db.conn()?)?;
@@ -147,7 +150,7 @@ fn serve(loaded: &Loaded, no_migrate: bool) -> Result<ExitCode> {
             let _ = std::io::stdout().flush();
         })
     });
-    let rocket = crate::rocket(loaded, db)?.attach(announce);
+    let rocket = crate::rocket_with_templates(loaded, db, Some(templates))?.attach(announce);
     // Our own runtime rather than `rocket::execute`, which would size it from
     // Rocket's global configuration instead of the settings loaded here.
     let config: rocket::Config = loaded

@@ -32,6 +32,16 @@ use crate::error::Result;
 
 /// Builds the web application from loaded settings and an open, migrated database.
 pub fn rocket(loaded: &Loaded, db: Db) -> Result<Rocket<Build>> {
+    rocket_with_templates(loaded, db, None)
+}
+
+/// `rocket`, taking the templates from a parse started earlier
+/// (`web::templates::parse_in_background`) if there is one.
+pub fn rocket_with_templates(
+    loaded: &Loaded,
+    db: Db,
+    templates: Option<web::templates::Parsing>,
+) -> Result<Rocket<Build>> {
     let settings = loaded.settings.clone();
     let figment = loaded.rocket_figment()?;
     let mailer = mail::Mailer::new(settings.clone())?;
@@ -40,7 +50,7 @@ pub fn rocket(loaded: &Loaded, db: Db) -> Result<Rocket<Build>> {
         .manage(db)
         .manage(mailer)
         .manage(web::cache::PageCache::default())
-        .attach(web::templates::fairing(settings.templates_dir()))
+        .attach(web::templates::fairing(settings.templates_dir(), templates))
         .attach(web::headers::SecurityHeaders {
             hsts: settings.https(),
         })

@@ -45,7 +45,7 @@ fn header_safe(s: &str) -> String {
 
 impl Mailer {
     pub fn new(settings: Settings) -> Result<Mailer> {
-        let tera = crate::web::templates::engine(&settings.templates_dir())
+        let tera = crate::web::templates::engine(&settings.templates_dir(), "mail/")
             .map_err(|e| Error::Config(format!("mail templates: {e}")))?;
         Ok(Mailer {
             settings: Arc::new(settings),

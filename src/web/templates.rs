@@ -13,19 +13,41 @@ use rust_embed::RustEmbed;
 #[folder = "templates/"]
 struct Embedded;
 
+/// Templates being parsed on a thread of their own (see `parse_in_background`).
+pub type Parsing = std::thread::JoinHandle<Result<Tera, tera::Error>>;
+
+/// Starts parsing the site's templates on a thread of its own. Parsing is
+/// most of start-up time: `serve` starts it before opening the database so
+/// the two overlap, and the fairing picks the engine up.
+pub fn parse_in_background(override_dir: PathBuf) -> Parsing {
+    std::thread::spawn(move || engine(&override_dir, ""))
+}
+
 /// The fairing that builds the engine; `override_dir` is `<data_dir>/templates`.
-pub fn fairing(override_dir: PathBuf) -> impl Fairing {
+/// With `parsing`, the first build takes that engine instead of parsing again;
+/// a reload (debug builds, when a file changes) always parses.
+pub fn fairing(override_dir: PathBuf, parsing: Option<Parsing>) -> impl Fairing {
+    let parsing = std::sync::Mutex::new(parsing);
     Template::try_custom(move |engines| {
-        configure(&mut engines.tera, &override_dir)?;
+        let started = parsing.lock().ok().and_then(|mut p| p.take());
+        match started {
+            Some(handle) => {
+                engines.tera = handle
+                    .join()
+                    .map_err(|_| "the template parser stopped unexpectedly")??;
+            }
+            None => configure(&mut engines.tera, &override_dir, "")?,
+        }
         Ok(())
     })
 }
 
-/// Adds every template (embedded, then overrides from disk) in one call so
-/// `{% extends %}` resolves whatever the order, and registers our functions.
-pub fn configure(tera: &mut Tera, override_dir: &Path) -> Result<(), tera::Error> {
+/// Adds every template whose name starts with `under` (embedded, then
+/// overrides from disk) in one call so `{% extends %}` resolves whatever the
+/// order, and registers our functions.
+pub fn configure(tera: &mut Tera, override_dir: &Path, under: &str) -> Result<(), tera::Error> {
     let mut all: BTreeMap<String, String> = BTreeMap::new();
-    for name in Embedded::iter().filter(|n| is_template(n)) {
+    for name in Embedded::iter().filter(|n| is_template(n) && n.starts_with(under)) {
         if let Some(file) = Embedded::get(&name) {
             all.insert(
                 name.to_string(),
@@ -34,6 +56,7 @@ pub fn configure(tera: &mut Tera, override_dir: &Path) -> Result<(), tera::Error
         }
     }
     collect_overrides(override_dir, override_dir, &mut all);
+    all.retain(|name, _| name.starts_with(under));
     tera.add_raw_templates(all.into_iter().collect::<Vec<_>>())?;
     tera.register_function("asset", asset_function);
     tera.set_escape_fn(escape_html);
@@ -98,9 +121,11 @@ fn asset_function(args: &HashMap<String, tera::Value>) -> tera::Result<tera::Val
     Ok(tera::Value::String(super::assets::url(name)))
 }
 
-/// A standalone engine with the same templates, for rendering outside a request.
-pub fn engine(override_dir: &Path) -> Result<Tera, tera::Error> {
+/// A standalone engine with the templates under `under` (e.g. `mail/`), for
+/// rendering outside a request. Parsing is most of start-up time, so it parses
+/// only what it will render.
+pub fn engine(override_dir: &Path, under: &str) -> Result<Tera, tera::Error> {
     let mut tera = Tera::default();
-    configure(&mut tera, override_dir)?;
+    configure(&mut tera, override_dir, under)?;
     Ok(tera)
 }
