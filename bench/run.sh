@@ -5,9 +5,9 @@
 #
 # Builds the release binary, generates a dataset, imports it into a fresh data
 # folder, starts `carnet serve`, drives it with wrk (-t2 -c64 -d10s), then serves
-# the saved `/` and post-page bodies with nginx under the same load, and prints
-# one table. Installs wrk and nginx-light (Debian) if missing. Stops everything
-# it started, whatever happens.
+# the saved `/`, post-page, feed and sitemap bodies with nginx under the same
+# load, and prints one table. Installs wrk and nginx-light (Debian) if missing.
+# Stops everything it started, whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 POSTS=${1:-1000}
@@ -90,6 +90,10 @@ rss_loaded=$(( $(ps -o rss= -p "$CARNET_PID") / 1024 ))
 mkdir -p "$WORK/nginx/www/posts"
 curl -sf "http://127.0.0.1:$PORT/" -o "$WORK/nginx/www/index.html"
 curl -sf "http://127.0.0.1:$PORT$BUSIEST" -o "$WORK/nginx/www/posts/post.html"
+# Feeds and the sitemap are ten times the size of `/`: compare them with the
+# same bytes too, to tell body size from Carnet's own cost.
+curl -sf "http://127.0.0.1:$PORT/feed.xml" -o "$WORK/nginx/www/feed.xml"
+curl -sf "http://127.0.0.1:$PORT/sitemap.xml" -o "$WORK/nginx/www/sitemap.xml"
 cat > "$WORK/nginx/nginx.conf" <<NGINX
 worker_processes 2;
 pid $WORK/nginx/nginx.pid;
@@ -110,7 +114,7 @@ NGINX
 chmod 755 "$WORK" "$WORK/nginx" && chmod -R a+rX "$WORK/nginx/www"
 nginx -c "$WORK/nginx/nginx.conf"
 for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT/index.html" && break; sleep 0.05; done
-for pair in "/:/index.html" "$BUSIEST:/posts/post.html"; do
+for pair in "/:/index.html" "$BUSIEST:/posts/post.html" "/feed.xml:/feed.xml" "/sitemap.xml:/sitemap.xml"; do
   route=${pair%%:*}; file=${pair#*:}
   read -r rps p50 p99 bad < <(run_wrk "http://127.0.0.1:$NGINX_PORT$file")
   printf '%-22s %12s %10s %10s %8s\n' "nginx $file" "$rps" "$p50" "$p99" "$bad"
