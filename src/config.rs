@@ -85,6 +85,8 @@ pub struct Settings {
     pub max_upload_bytes: u64,
     pub ip_header: Option<String>,
     pub posts_per_page: u32,
+    /// Top-level comments (each with its replies) on one page of a post.
+    pub comments_per_page: u32,
     pub rates: RateLimits,
     /// First retry delay of a failed mail, doubled at each attempt (capped at one hour).
     pub mail_retry_base_secs: u64,
@@ -129,6 +131,7 @@ struct Raw {
     max_upload_bytes: u64,
     ip_header: IpHeader,
     posts_per_page: u32,
+    comments_per_page: u32,
     #[serde(flatten)]
     rates: RateLimits,
     mail_retry_base_secs: u64,
@@ -188,6 +191,8 @@ impl Default for Raw {
             // default trusts X-Real-IP from anyone, which lets clients spoof their IP).
             ip_header: IpHeader::Off(false),
             posts_per_page: 10,
+            // WordPress's default when comments are paged.
+            comments_per_page: 50,
             rates: RateLimits::default(),
             mail_retry_base_secs: 15,
             mail_max_attempts: 12,
@@ -300,6 +305,11 @@ fn resolve(raw: Raw, profile: String, secret_key_configured: bool) -> Result<Set
             "posts_per_page must be between 1 and 100".into(),
         ));
     }
+    if raw.comments_per_page == 0 || raw.comments_per_page > 1000 {
+        return Err(Error::Config(
+            "comments_per_page must be between 1 and 1000".into(),
+        ));
+    }
     Ok(Settings {
         profile,
         address: raw.address,
@@ -323,6 +333,7 @@ fn resolve(raw: Raw, profile: String, secret_key_configured: bool) -> Result<Set
         max_upload_bytes: raw.max_upload_bytes,
         ip_header: raw.ip_header.name().map(str::to_string),
         posts_per_page: raw.posts_per_page,
+        comments_per_page: raw.comments_per_page,
         rates: raw.rates,
         mail_retry_base_secs: raw.mail_retry_base_secs.max(1),
         mail_max_attempts: raw.mail_max_attempts.max(1),

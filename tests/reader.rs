@@ -634,9 +634,100 @@ fn search_ranks_highlights_and_survives_hostile_input() {
     assert_eq!(b.get("/search?q=tomatoes&page=2").status, 404);
 }
 
+fn comments_come_a_page_of_threads_at_a_time() {
+    let site = site("comments_per_page = 2\nrate_comments_per_minute = 100\n");
+    let bob = login(&site, "bob");
+    let mut ids = Vec::new();
+    for n in 1..=3 {
+        let res = comment(
+            &bob,
+            "spring-planting",
+            &[("body", &format!("Thread number {n}"))],
+        );
+        assert_eq!(res.status, 303, "{}", res.body);
+        let location = res.location.unwrap();
+        let id = location.rsplit("#comment-").next().unwrap().to_string();
+        assert_eq!(
+            location,
+            format!("/posts/spring-planting?comment={id}#comment-{id}")
+        );
+        ids.push(id);
+    }
+    // Two threads a page, oldest first: the fixture's two (with their
+    // replies), then bob's three. The heading counts every comment.
+    let anon = site.browser();
+    let first = anon.get("/posts/spring-planting");
+    assert!(first.body.contains("Great tips!") && first.body.contains("Reply before its parent"));
+    assert!(!first.body.contains("Thread number"));
+    assert!(first.body.contains("7 comments"));
+    assert!(first.body.contains("Comments page 1 of 3"));
+    assert!(first
+        .body
+        .contains("href=\"/posts/spring-planting?page=2#comments\" rel=\"next\""));
+    let second = anon.get("/posts/spring-planting?page=2");
+    assert_eq!(second.status, 200);
+    assert!(second.body.contains("Thread number 1") && second.body.contains("Thread number 2"));
+    assert!(!second.body.contains("Thread number 3") && !second.body.contains("Great tips!"));
+    assert!(
+        second.body.contains("/posts/spring-planting?page=2\">"),
+        "canonical keeps the page"
+    );
+    for past in ["4", "0", "x"] {
+        assert_eq!(
+            anon.get(&format!("/posts/spring-planting?page={past}"))
+                .status,
+            404,
+            "page={past}"
+        );
+    }
+    // A link to a comment goes to the page that shows it.
+    let link = anon.get(&format!("/posts/spring-planting?comment={}", ids[2]));
+    assert_eq!(link.status, 303);
+    let expected = format!("/posts/spring-planting?page=3#comment-{}", ids[2]);
+    assert_eq!(link.location.as_deref(), Some(expected.as_str()));
+    let gone = anon.get("/posts/spring-planting?comment=999999");
+    assert_eq!(
+        gone.location.as_deref(),
+        Some("/posts/spring-planting#comments")
+    );
+    assert_eq!(anon.get("/posts/no-such-post?comment=1").status, 404);
+    // Reply links keep the page; a reply opens on the page of its thread and
+    // lands there.
+    assert!(second.body.contains(&format!(
+        "href=\"/posts/spring-planting?page=2&amp;reply_to={}#leave-a-comment\"",
+        ids[0]
+    )));
+    let replying = bob.get(&format!("/posts/spring-planting?reply_to={}", ids[1]));
+    assert!(replying
+        .body
+        .contains(&format!("name=\"parent\" value=\"{}\"", ids[1])));
+    assert!(replying.body.contains("Thread number 2"));
+    let parent = ids[1].clone();
+    let res = comment(
+        &bob,
+        "spring-planting",
+        &[("body", "A late reply"), ("parent", &parent)],
+    );
+    let reply = res
+        .location
+        .unwrap()
+        .rsplit("#comment-")
+        .next()
+        .unwrap()
+        .to_string();
+    let link = anon.get(&format!("/posts/spring-planting?comment={reply}"));
+    let expected = format!("/posts/spring-planting?page=2#comment-{reply}");
+    assert_eq!(link.location.as_deref(), Some(expected.as_str()));
+    assert!(anon
+        .get("/posts/spring-planting?page=2")
+        .body
+        .contains("A late reply"));
+}
+
 backend_tests!(
     anonymous_comments_wait_for_moderation_and_members_publish_at_once,
     replies_nest_and_notify_the_parent_with_one_click_unsubscribe,
+    comments_come_a_page_of_threads_at_a_time,
     spam_defences,
     a_form_sent_too_fast_is_dropped,
     comment_xss_is_inert,

@@ -64,7 +64,7 @@ pub fn rows(c: &mut Conn, status: Option<&str>, limit: u32, offset: i64) -> Resu
             status: r.get(4)?,
             created_display: dates::display(r.get(5)?),
             post_title: r.get(6)?,
-            post_url: format!("/posts/{slug}#comment-{id}"),
+            post_url: format!("/posts/{slug}?comment={id}#comment-{id}"),
             ip: r.get(8)?,
         })
     })

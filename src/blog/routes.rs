@@ -17,7 +17,7 @@ use crate::web::{pagination, Pagination, Site, View};
 use rocket::http::CookieJar;
 
 pub fn routes() -> Vec<Route> {
-    routes![index, post, tags, tag, author, archive, page]
+    routes![index, post, comment_link, tags, tag, author, archive, page]
 }
 
 /// A page of public posts in `scope`, and its pager (404 past the end).
@@ -69,7 +69,7 @@ pub async fn post_page(
     visitor: &Visitor,
     csrf: &CsrfToken,
     slug: &str,
-    reply_to: Option<i64>,
+    shown: CommentsShown,
     form: Option<CommentFormState>,
 ) -> Result<View> {
     let lookup = slug.to_string();
@@ -80,6 +80,28 @@ pub async fn post_page(
             Ok((post, comments))
         })
         .await?;
+    // Comments come a page of top-level threads at a time, so a post with
+    // thousands of them stays a page a phone can load.
+    let per_page = site.settings.comments_per_page;
+    let page = match shown.page {
+        Some(n) => n,
+        None => shown
+            .reply_to
+            .and_then(|id| comments::page_of(&comments, id, per_page))
+            .unwrap_or(1),
+    };
+    let page_url = format!("/posts/{}", post.slug);
+    let threads = i64::try_from(comments.len()).unwrap_or(i64::MAX);
+    let pager = Pagination::new(page, per_page, threads, &page_url)?;
+    let comments: Vec<comments::CommentNode> = comments
+        .into_iter()
+        .skip(usize::try_from(pagination::offset(page, per_page)).unwrap_or(usize::MAX))
+        .take(per_page as usize)
+        .collect();
+    let here = match page {
+        1 => page_url.clone(),
+        n => format!("{page_url}?page={n}"),
+    };
     let og_image = post
         .cover_url
         .as_ref()
@@ -87,12 +109,14 @@ pub async fn post_page(
     let permission = comments::routes::permission(&site.settings, visitor, post.comments_enabled);
     let (errors, values) = form.unwrap_or_else(|| (Default::default(), serde_json::json!({})));
     // Answering a comment shown on this page; any other id is ignored.
-    let reply_to = reply_to
+    let reply_to = shown
+        .reply_to
         .and_then(|id| comments::find(&comments, id))
         .map(|c| serde_json::json!({"id": c.id, "author_name": c.author_name}));
     let comment_form = serde_json::json!({
         "reply_to": reply_to,
-        "page_url": format!("/posts/{}", post.slug),
+        "page_url": here,
+        "reply_url": format!("{here}{}reply_to=", if page == 1 { '?' } else { '&' }),
         "permission": permission,
         "action": format!("/posts/{}/comments", post.slug),
         "csrf_token": csrf.0,
@@ -104,16 +128,27 @@ pub async fn post_page(
     });
     Ok(View::new("blog/post.html")
         .title(post.title.clone())
+        .with("canonical", format!("{}{here}", site.settings.site_url))
         .with("meta_description", &post.excerpt)
         .with("og_type", "article")
         .with("og_image", og_image)
         .with("comment_count", post.comment_count)
         .with("comments", comments)
+        .with("comment_pages", pager)
         .with("comment_form", comment_form)
         .with("post", post))
 }
 
-#[get("/posts/<slug>?<reply_to>")]
+/// Which page of a post's comments to show: `page` if given, else the one
+/// holding `reply_to` (the comment being answered), else the first.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CommentsShown {
+    pub page: Option<u32>,
+    pub reply_to: Option<i64>,
+}
+
+// Ranked after `comment_link`, which takes the requests naming a comment.
+#[get("/posts/<slug>?<page>&<reply_to>", rank = 2)]
 #[allow(clippy::too_many_arguments)]
 async fn post(
     db: &State<Db>,
@@ -123,15 +158,44 @@ async fn post(
     csrf: CsrfToken,
     jar: &CookieJar<'_>,
     slug: &str,
+    page: Option<&str>,
     reply_to: Option<i64>,
 ) -> Result<Page> {
     comments::routes::mark_form_shown(jar);
     if let Some(hit) = site.cached(&key, Some(&csrf.0)) {
         return Ok(hit);
     }
-    Ok(post_page(db, &site, &visitor, &csrf, slug, reply_to, None)
+    let page = page.map(|p| pagination::requested(Some(p))).transpose()?;
+    let shown = CommentsShown { page, reply_to };
+    Ok(post_page(db, &site, &visitor, &csrf, slug, shown, None)
         .await?
         .page(&site, &key, Some(&csrf.0)))
+}
+
+/// A link to one comment (`/posts/<slug>?comment=<id>`, used by mails, the
+/// admin and the redirect after commenting) goes to the comment page that
+/// shows it; the browser keeps the `#comment-<id>` fragment of the link.
+/// (Not the `Site` guard: it would take the flash message meant for that page.)
+#[get("/posts/<slug>?<comment>", rank = 1)]
+async fn comment_link(
+    db: &State<Db>,
+    settings: &State<crate::config::Settings>,
+    slug: &str,
+    comment: i64,
+) -> Result<rocket::response::Redirect> {
+    let lookup = slug.to_string();
+    let tree = db
+        .run(move |c| {
+            let post = store::public_post(c, &lookup, dates::now())?.ok_or(Error::NotFound)?;
+            comments::store::approved_tree(c, post.id)
+        })
+        .await?;
+    let url = match comments::page_of(&tree, comment, settings.comments_per_page) {
+        Some(1) => format!("/posts/{slug}#comment-{comment}"),
+        Some(n) => format!("/posts/{slug}?page={n}#comment-{comment}"),
+        None => format!("/posts/{slug}#comments"),
+    };
+    Ok(rocket::response::Redirect::to(url))
 }
 
 #[get("/tags?<page>")]

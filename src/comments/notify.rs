@@ -53,7 +53,7 @@ pub fn new_comment(
     for to in &recipients {
         let ctx = serde_json::json!({
             "name": name, "body": body, "status": status, "post_title": title,
-            "post_link": format!("{base}/posts/{slug}#comment-{comment_id}"),
+            "post_link": format!("{base}/posts/{slug}?comment={comment_id}#comment-{comment_id}"),
             "moderate_link": format!("{base}/admin/comments?status=pending"),
         });
         mailer.queue(c, "new_comment", to, None, ctx)?;
@@ -104,7 +104,7 @@ pub fn reply_approved(c: &mut Conn, mailer: &Mailer, settings: &Settings, id: i6
     let base = &settings.site_url;
     let ctx = serde_json::json!({
         "parent_name": parent_name, "name": name, "body": body, "post_title": title,
-        "post_link": format!("{base}/posts/{slug}#comment-{id}"),
+        "post_link": format!("{base}/posts/{slug}?comment={id}#comment-{id}"),
         "unsubscribe_link": format!("{base}/comments/unsubscribe/{parent_id}/{token}"),
     });
     mailer.queue(c, "comment_reply", &parent_email, None, ctx)?;

@@ -9,7 +9,7 @@ use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 
 use super::notify;
-use crate::blog::routes::post_page;
+use crate::blog::routes::{post_page, CommentsShown};
 use crate::config::{CommentsMode, Settings};
 use crate::db::{Conn, Db};
 use crate::error::{Error, Result};
@@ -186,13 +186,18 @@ async fn create(
         Ok(v) => v,
         Err(errors) => {
             let values = serde_json::json!({"body": f.body, "author_name": f.author_name, "author_email": f.author_email});
+            // The page holding the comment being answered, if any.
+            let shown = CommentsShown {
+                page: None,
+                reply_to: f.parent,
+            };
             let page = post_page(
                 db,
                 &site,
                 &visitor,
                 &csrf,
                 slug,
-                f.parent,
+                shown,
                 Some((errors, values)),
             )
             .await?
@@ -256,7 +261,7 @@ async fn create(
     let (id, status) = outcome;
     Ok(Ok(match status {
         "approved" => Flash::success(
-            Redirect::to(format!("/posts/{slug}#comment-{id}")),
+            Redirect::to(format!("/posts/{slug}?comment={id}#comment-{id}")),
             "Your comment is published.",
         ),
         _ => Flash::success(
