@@ -36,7 +36,7 @@ pub fn pool(path: &Path) -> Result<Pool> {
     r2d2::Pool::builder()
         .max_size(8)
         // Open the others when load needs them: a faster start, less idle memory.
-        .min_idle(Some(2))
+        .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))
         .build(manager)
         .map_err(|e| Error::Config(format!("cannot open database {}: {e}", path.display())))
