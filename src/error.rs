@@ -21,6 +21,11 @@ pub enum Error {
     /// Configuration problem, reported once at start-up or by `carnet check`.
     #[error("{0}")]
     Config(String),
+    /// Another request wrote the same unique value (a name, an address, a slug)
+    /// at the same moment, or the database broke a deadlock: trying again works.
+    /// The detail is logged, not shown.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// Too many requests; retry after this many seconds.
     #[error("too many requests")]
     RateLimited(u64),
@@ -50,6 +55,7 @@ impl Error {
             Error::NotFound => Status::NotFound,
             Error::Forbidden => Status::Forbidden,
             Error::Invalid(_) => Status::BadRequest,
+            Error::Conflict(_) => Status::Conflict,
             Error::RateLimited(_) => Status::TooManyRequests,
             Error::Config(_) | Error::PendingMigrations(_) | Error::Internal { .. } => {
                 Status::InternalServerError
@@ -60,7 +66,13 @@ impl Error {
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
-        Error::internal("database", e)
+        use rusqlite::ffi;
+        match e.sqlite_error().map(|f| f.extended_code) {
+            Some(ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY) => {
+                Error::Conflict(e.to_string())
+            }
+            _ => Error::internal("database", e),
+        }
     }
 }
 
@@ -85,6 +97,12 @@ impl<'r> Responder<'r, 'static> for Error {
             Error::Internal { .. } | Error::Config(_) | Error::PendingMigrations(_) => {
                 log::error!("{} {}: {}", req.method(), req.uri(), self);
                 Err(Status::InternalServerError)
+            }
+            Error::Conflict(detail) => {
+                log::warn!("{} {}: {detail}", req.method(), req.uri());
+                let message = "Someone else saved the same thing at the same moment (a name, an \
+                    address or a title that must be unique). Go back and send it again.";
+                crate::web::errors::page(req, Status::Conflict, message).respond_to(req)
             }
             Error::RateLimited(seconds) => {
                 let minutes = seconds.div_ceil(60);

@@ -643,10 +643,28 @@ fn admins_manage_settings_and_users() {
     assert_eq!(root.get("/admin").status, 200);
 }
 
+/// Two requests writing the same unique value (a tag, a slug, a username) at
+/// once: the database refuses the second, and on every backend that refusal is
+/// a 409 asking to send again, not a 500.
+fn a_duplicate_unique_value_is_a_conflict() {
+    let site = site("");
+    let db = site.db();
+    let mut c = db.0.conn().unwrap();
+    let insert = "INSERT INTO tags (name, slug) VALUES (?, ?)";
+    c.execute(insert, carnet::params!["Twice", "twice"])
+        .unwrap();
+    let again = c.execute(insert, carnet::params!["Twice again", "twice"]);
+    match again {
+        Err(e @ carnet::error::Error::Conflict(_)) => assert_eq!(e.status().code, 409),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
 backend_tests!(
     an_editor_writes_previews_schedules_edits_and_deletes_a_post,
     who_may_reach_the_admin,
     uploads_are_checked_reencoded_and_resized,
     moderation_changes_what_the_post_shows,
     admins_manage_settings_and_users,
+    a_duplicate_unique_value_is_a_conflict,
 );

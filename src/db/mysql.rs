@@ -78,7 +78,12 @@ impl Connection {
 }
 
 fn database_error(e: mysql::Error, sql: &str) -> Error {
-    Error::internal("database", format!("{e} (in: {sql})"))
+    let detail = format!("{e} (in: {sql})");
+    match &e {
+        // ER_DUP_ENTRY, ER_LOCK_DEADLOCK: another request got there first.
+        mysql::Error::MySqlError(m) if m.code == 1062 || m.code == 1213 => Error::Conflict(detail),
+        _ => Error::internal("database", detail),
+    }
 }
 
 fn bind(params: &[Value]) -> mysql::Params {

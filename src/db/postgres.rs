@@ -115,10 +115,19 @@ impl Connection {
 }
 
 fn database_error(e: postgres::Error, sql: &str) -> Error {
+    use postgres::error::SqlState;
     let detail = e
         .as_db_error()
         .map_or_else(|| e.to_string(), |d| d.message().to_string());
-    Error::internal("database", format!("{detail} (in: {sql})"))
+    let detail = format!("{detail} (in: {sql})");
+    match e.code() {
+        Some(
+            &SqlState::UNIQUE_VIOLATION
+            | &SqlState::T_R_DEADLOCK_DETECTED
+            | &SqlState::T_R_SERIALIZATION_FAILURE,
+        ) => Error::Conflict(detail),
+        _ => Error::internal("database", detail),
+    }
 }
 
 /// A parameter that adapts to the type PostgreSQL inferred for its placeholder,
