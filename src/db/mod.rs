@@ -364,3 +364,14 @@ impl Conn {
         vec!["?"; n].join(", ")
     }
 }
+
+/// The pool settings every backend shares: 8 connections (the default
+/// `max_blocking` of 16 threads never waits long for one), one kept open when
+/// idle (the others are opened when load needs them: a faster start, less idle
+/// memory), and a 10 s wait for one under overload.
+pub(crate) fn pool_builder<M: r2d2::ManageConnection>() -> r2d2::Builder<M> {
+    r2d2::Pool::builder()
+        .max_size(8)
+        .min_idle(Some(1))
+        .connection_timeout(std::time::Duration::from_secs(10))
+}

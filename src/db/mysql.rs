@@ -3,8 +3,6 @@
 //! backslashes are plain characters, strict tables) so the store's SQL reads the
 //! same as on SQLite and PostgreSQL; the driver caches prepared statements.
 
-use std::time::Duration;
-
 use mysql::prelude::Queryable;
 
 use super::{Row, Value};
@@ -61,10 +59,7 @@ pub fn pool(url: &str) -> Result<Pool> {
         // Count matched rows, not changed ones, like SQLite and PostgreSQL.
         .additional_capabilities(mysql::consts::CapabilityFlags::CLIENT_FOUND_ROWS)
         .stmt_cache_size(Some(256));
-    r2d2::Pool::builder()
-        .max_size(8)
-        .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(10))
+    super::pool_builder()
         .build(Manager { opts: opts.into() })
         .map_err(|e| Error::Config(format!("cannot connect to MySQL: {e}")))
 }

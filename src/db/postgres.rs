@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::str::FromStr;
-use std::time::Duration;
 
 use bytes::BytesMut;
 use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
@@ -60,10 +59,7 @@ pub type Conn = r2d2::PooledConnection<Manager>;
 pub fn pool(url: &str) -> Result<Pool> {
     let config = postgres::Config::from_str(url)
         .map_err(|e| Error::Config(format!("invalid PostgreSQL database_url: {e}")))?;
-    r2d2::Pool::builder()
-        .max_size(8)
-        .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(10))
+    super::pool_builder()
         .build(Manager { config })
         .map_err(|e| Error::Config(format!("cannot connect to PostgreSQL: {e}")))
 }

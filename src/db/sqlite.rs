@@ -33,11 +33,7 @@ pub fn pool(path: &Path) -> Result<Pool> {
         c.set_prepared_statement_cache_capacity(128);
         Ok(())
     });
-    r2d2::Pool::builder()
-        .max_size(8)
-        // Open the others when load needs them: a faster start, less idle memory.
-        .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(10))
+    super::pool_builder()
         .build(manager)
         .map_err(|e| Error::Config(format!("cannot open database {}: {e}", path.display())))
 }
