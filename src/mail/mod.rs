@@ -6,7 +6,7 @@ pub mod queue;
 pub mod transport;
 pub mod worker;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rocket::tokio::sync::Notify;
 use rocket_dyn_templates::tera::{Context, Tera};
@@ -30,7 +30,9 @@ pub struct Message {
 #[derive(Clone)]
 pub struct Mailer {
     settings: Arc<Settings>,
-    tera: Arc<Tera>,
+    /// Parsed on the first mail: the web engine has already checked these
+    /// templates at start-up, and most processes never send one.
+    tera: Arc<OnceLock<std::result::Result<Tera, String>>>,
     wake: Arc<Notify>,
 }
 
@@ -44,18 +46,26 @@ fn header_safe(s: &str) -> String {
 }
 
 impl Mailer {
-    pub fn new(settings: Settings) -> Result<Mailer> {
-        let tera = crate::web::templates::engine(&settings.templates_dir(), "mail/")
-            .map_err(|e| Error::Config(format!("mail templates: {e}")))?;
-        Ok(Mailer {
+    pub fn new(settings: Settings) -> Mailer {
+        Mailer {
             settings: Arc::new(settings),
-            tera: Arc::new(tera),
+            tera: Arc::new(OnceLock::new()),
             wake: Arc::new(Notify::new()),
-        })
+        }
     }
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    fn engine(&self) -> Result<&Tera> {
+        self.tera
+            .get_or_init(|| {
+                crate::web::templates::engine(&self.settings.templates_dir(), "mail/")
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| Error::Config(format!("mail templates: {e}")))
     }
 
     /// Renders `mail/<name>.subject.txt`, `.txt` and `.html` with `ctx` plus `site`.
@@ -69,9 +79,9 @@ impl Mailer {
         let mut context =
             Context::from_serialize(ctx).map_err(|e| Error::internal("mail context", e))?;
         context.insert("site", &crate::web::view::site_context(&self.settings));
+        let tera = self.engine()?;
         let render = |part: &str| {
-            self.tera
-                .render(&format!("mail/{name}.{part}"), &context)
+            tera.render(&format!("mail/{name}.{part}"), &context)
                 .map_err(|e| Error::internal(format!("mail template {name}.{part}"), e))
         };
         Ok(Message {
