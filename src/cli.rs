@@ -408,7 +408,7 @@ fn backup(loaded: &Loaded, file: &Path) -> Result<ExitCode> {
 /// Sends synchronously (not through the queue) and reports the server's answer.
 fn sendtestemail(loaded: &Loaded, to: &str) -> Result<ExitCode> {
     let to = users::normalize_email(to).map_err(Error::invalid)?;
-    let mailer = crate::mail::Mailer::new(loaded.settings.clone());
+    let mailer = crate::mail::Mailer::new(loaded.settings.clone())?;
     let message = mailer.render("test", &to, None, serde_json::json!({}))?;
     let runtime = rocket::tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -44,7 +44,7 @@ pub fn rocket_with_templates(
 ) -> Result<Rocket<Build>> {
     let settings = loaded.settings.clone();
     let figment = loaded.rocket_figment()?;
-    let mailer = mail::Mailer::new(settings.clone());
+    let mailer = mail::Mailer::new(settings.clone())?;
     Ok(rocket::custom(figment)
         .attach(background::fairing(db.clone(), mailer.clone()))
         .manage(db)

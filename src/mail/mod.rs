@@ -6,7 +6,7 @@ pub mod queue;
 pub mod transport;
 pub mod worker;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use rocket::tokio::sync::Notify;
 use rocket_dyn_templates::tera::{Context, Tera};
@@ -30,9 +30,7 @@ pub struct Message {
 #[derive(Clone)]
 pub struct Mailer {
     settings: Arc<Settings>,
-    /// Parsed on the first mail: the web engine has already checked these
-    /// templates at start-up, and most processes never send one.
-    tera: Arc<OnceLock<std::result::Result<Tera, String>>>,
+    tera: Arc<Tera>,
     wake: Arc<Notify>,
 }
 
@@ -46,26 +44,18 @@ fn header_safe(s: &str) -> String {
 }
 
 impl Mailer {
-    pub fn new(settings: Settings) -> Mailer {
-        Mailer {
+    pub fn new(settings: Settings) -> Result<Mailer> {
+        let tera = crate::web::templates::engine(&settings.templates_dir(), "mail/")
+            .map_err(|e| Error::Config(format!("mail templates: {e}")))?;
+        Ok(Mailer {
             settings: Arc::new(settings),
-            tera: Arc::new(OnceLock::new()),
+            tera: Arc::new(tera),
             wake: Arc::new(Notify::new()),
-        }
+        })
     }
 
     pub fn settings(&self) -> &Settings {
         &self.settings
-    }
-
-    fn engine(&self) -> Result<&Tera> {
-        self.tera
-            .get_or_init(|| {
-                crate::web::templates::engine(&self.settings.templates_dir(), "mail/")
-                    .map_err(|e| e.to_string())
-            })
-            .as_ref()
-            .map_err(|e| Error::Config(format!("mail templates: {e}")))
     }
 
     /// Renders `mail/<name>.subject.txt`, `.txt` and `.html` with `ctx` plus `site`.
@@ -79,9 +69,9 @@ impl Mailer {
         let mut context =
             Context::from_serialize(ctx).map_err(|e| Error::internal("mail context", e))?;
         context.insert("site", &crate::web::view::site_context(&self.settings));
-        let tera = self.engine()?;
         let render = |part: &str| {
-            tera.render(&format!("mail/{name}.{part}"), &context)
+            self.tera
+                .render(&format!("mail/{name}.{part}"), &context)
                 .map_err(|e| Error::internal(format!("mail template {name}.{part}"), e))
         };
         Ok(Message {
