@@ -150,7 +150,7 @@ fn serve(loaded: &Loaded, no_migrate: bool) -> Result<ExitCode> {
             let _ = std::io::stdout().flush();
         })
     });
-    let rocket = crate::rocket_with_templates(loaded, db, Some(templates))?.attach(announce);
+    let rocket = crate::rocket_with_templates(loaded, db, templates)?.attach(announce);
     // Our own runtime rather than `rocket::execute`, which would size it from
     // Rocket's global configuration instead of the settings loaded here.
     let config: rocket::Config = loaded

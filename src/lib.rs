@@ -32,19 +32,22 @@ use crate::error::Result;
 
 /// Builds the web application from loaded settings and an open, migrated database.
 pub fn rocket(loaded: &Loaded, db: Db) -> Result<Rocket<Build>> {
-    rocket_with_templates(loaded, db, None)
+    let templates = web::templates::parse_in_background(loaded.settings.templates_dir());
+    rocket_with_templates(loaded, db, templates)
 }
 
 /// `rocket`, taking the templates from a parse started earlier
-/// (`web::templates::parse_in_background`) if there is one.
+/// (`web::templates::parse_in_background`).
 pub fn rocket_with_templates(
     loaded: &Loaded,
     db: Db,
-    templates: Option<web::templates::Parsing>,
+    templates: web::templates::Parsing,
 ) -> Result<Rocket<Build>> {
     let settings = loaded.settings.clone();
     let figment = loaded.rocket_figment()?;
+    // The mail templates are parsed here while the other thread parses the rest.
     let mailer = mail::Mailer::new(settings.clone())?;
+    let templates = web::templates::finish(templates)?;
     Ok(rocket::custom(figment)
         .attach(background::fairing(db.clone(), mailer.clone()))
         .manage(db)
@@ -55,6 +58,8 @@ pub fn rocket_with_templates(
             hsts: settings.https(),
         })
         .attach(web::conditional::ConditionalGet)
+        // After every fairing that may replace a body.
+        .attach(web::body::WholeBodies)
         // Our own headers replace Rocket's default Shield.
         .attach(rocket::shield::Shield::new())
         .mount("/", blog::routes::routes())

@@ -722,6 +722,14 @@ fn comments_come_a_page_of_threads_at_a_time() {
         .get("/posts/spring-planting?page=2")
         .body
         .contains("A late reply"));
+    // The cache's route and the comment-link route pass the other requests on
+    // without a word (a forwarding guard or an unmatched query logs a warning
+    // per request, even at the `critical` level).
+    let log = site.server.output();
+    assert!(
+        !log.contains("forwarding") && !log.contains("failed to match"),
+        "{log}"
+    );
 }
 
 backend_tests!(

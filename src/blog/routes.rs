@@ -17,7 +17,14 @@ use crate::web::{pagination, Pagination, Site, View};
 use rocket::http::CookieJar;
 
 pub fn routes() -> Vec<Route> {
-    routes![index, post, comment_link, tags, tag, author, archive, page]
+    let mut all = routes![index, post, tags, tag, author, archive, page];
+    all.push(Route::ranked(
+        1,
+        rocket::http::Method::Get,
+        "/posts/<slug>",
+        CommentLink,
+    ));
+    all
 }
 
 /// A page of public posts in `scope`, and its pager (404 past the end).
@@ -147,7 +154,7 @@ pub struct CommentsShown {
     pub reply_to: Option<i64>,
 }
 
-// Ranked after `comment_link`, which takes the requests naming a comment.
+// Ranked after `CommentLink`, which takes the requests naming a comment.
 #[get("/posts/<slug>?<page>&<reply_to>", rank = 2)]
 #[allow(clippy::too_many_arguments)]
 async fn post(
@@ -175,14 +182,37 @@ async fn post(
 /// A link to one comment (`/posts/<slug>?comment=<id>`, used by mails, the
 /// admin and the redirect after commenting) goes to the comment page that
 /// shows it; the browser keeps the `#comment-<id>` fragment of the link.
-/// (Not the `Site` guard: it would take the flash message meant for that page.)
-#[get("/posts/<slug>?<comment>", rank = 1)]
-async fn comment_link(
-    db: &State<Db>,
-    settings: &State<crate::config::Settings>,
-    slug: &str,
-    comment: i64,
-) -> Result<rocket::response::Redirect> {
+///
+/// A handler rather than a route attribute, so that the requests without
+/// `?comment=` go on to `post` silently (a query that does not match a route
+/// attribute logs a warning each time). It does not use the `Site` guard
+/// either: that would take the flash message meant for the page.
+#[derive(Clone)]
+struct CommentLink;
+
+#[rocket::async_trait]
+impl rocket::route::Handler for CommentLink {
+    async fn handle<'r>(
+        &self,
+        req: &'r rocket::Request<'_>,
+        data: rocket::Data<'r>,
+    ) -> rocket::route::Outcome<'r> {
+        let rocket = req.rocket();
+        let (Some(Ok(comment)), Some(Ok(slug)), Some(db), Some(settings)) = (
+            req.query_value::<i64>("comment"),
+            req.param::<&str>(1), // the second segment: /posts/<slug>
+            rocket.state::<Db>(),
+            rocket.state::<crate::config::Settings>(),
+        ) else {
+            return rocket::route::Outcome::forward(data, rocket::http::Status::NotFound);
+        };
+        let url = comment_url(db, settings.comments_per_page, slug, comment).await;
+        rocket::route::Outcome::from(req, url.map(rocket::response::Redirect::to))
+    }
+}
+
+/// Where comment `id` of the post `slug` is shown.
+async fn comment_url(db: &Db, per_page: u32, slug: &str, id: i64) -> Result<String> {
     let lookup = slug.to_string();
     let tree = db
         .run(move |c| {
@@ -190,12 +220,11 @@ async fn comment_link(
             comments::store::approved_tree(c, post.id)
         })
         .await?;
-    let url = match comments::page_of(&tree, comment, settings.comments_per_page) {
-        Some(1) => format!("/posts/{slug}#comment-{comment}"),
-        Some(n) => format!("/posts/{slug}?page={n}#comment-{comment}"),
+    Ok(match comments::page_of(&tree, id, per_page) {
+        Some(1) => format!("/posts/{slug}#comment-{id}"),
+        Some(n) => format!("/posts/{slug}?page={n}#comment-{id}"),
         None => format!("/posts/{slug}#comments"),
-    };
-    Ok(rocket::response::Redirect::to(url))
+    })
 }
 
 #[get("/tags?<page>")]

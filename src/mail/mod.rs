@@ -45,8 +45,13 @@ fn header_safe(s: &str) -> String {
 
 impl Mailer {
     pub fn new(settings: Settings) -> Result<Mailer> {
-        let tera = crate::web::templates::engine(&settings.templates_dir(), "mail/")
-            .map_err(|e| Error::Config(format!("mail templates: {e}")))?;
+        let tera =
+            crate::web::templates::engine(&settings.templates_dir(), "mail/").map_err(|e| {
+                Error::Config(format!(
+                    "mail templates: {}",
+                    crate::web::templates::describe(&e)
+                ))
+            })?;
         Ok(Mailer {
             settings: Arc::new(settings),
             tera: Arc::new(tera),

@@ -27,6 +27,26 @@ pub fn chunk_size(len: usize) -> usize {
     len.clamp(4096, 1024 * 1024)
 }
 
+/// Gives every other response of known size (rendered templates, error pages,
+/// files) the same single chunk.
+pub struct WholeBodies;
+
+#[rocket::async_trait]
+impl rocket::fairing::Fairing for WholeBodies {
+    fn info(&self) -> rocket::fairing::Info {
+        rocket::fairing::Info {
+            name: "Whole bodies",
+            kind: rocket::fairing::Kind::Response,
+        }
+    }
+
+    async fn on_response<'r>(&self, _: &'r rocket::Request<'_>, res: &mut rocket::Response<'r>) {
+        if let Some(len) = res.body().preset_size() {
+            res.set_max_chunk_size(chunk_size(len));
+        }
+    }
+}
+
 pub struct Segments {
     parts: Vec<Arc<[u8]>>,
     pos: u64,

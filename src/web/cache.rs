@@ -400,20 +400,36 @@ impl<'r> FromRequest<'r> for Hit {
     }
 }
 
-#[rocket::get("/<_..>")]
-fn hit(hit: Hit) -> crate::web::view::Page {
-    crate::web::view::Page::Hit(hit.0, hit.1)
+/// The route answering an anonymous GET from the cache, ranked before every
+/// other route (Rocket's own ranks go down to -12). A handler rather than a
+/// route attribute: a miss goes on to the page's own route silently (a
+/// forwarding request guard logs a warning each time).
+#[derive(Clone)]
+struct Hits;
+
+#[rocket::async_trait]
+impl rocket::route::Handler for Hits {
+    async fn handle<'r>(
+        &self,
+        req: &'r Request<'_>,
+        data: rocket::Data<'r>,
+    ) -> rocket::route::Outcome<'r> {
+        match req.guard::<Hit>().await {
+            Outcome::Success(Hit(page, token)) => {
+                rocket::route::Outcome::from(req, crate::web::view::Page::Hit(page, token))
+            }
+            _ => rocket::route::Outcome::forward(data, rocket::http::Status::NotFound),
+        }
+    }
 }
 
-/// The route answering an anonymous GET from the cache, ranked before every
-/// other route (Rocket's own ranks go down to -12; the attribute takes no
-/// negative rank, hence set here).
 pub fn routes() -> Vec<rocket::Route> {
-    let mut routes = rocket::routes![hit];
-    for route in &mut routes {
-        route.rank = -100;
-    }
-    routes
+    vec![rocket::Route::ranked(
+        -100,
+        rocket::http::Method::Get,
+        "/<_..>",
+        Hits,
+    )]
 }
 
 #[cfg(test)]

@@ -54,9 +54,8 @@ impl Fairing for ConditionalGet {
                         .collect::<String>()
                 );
                 res.set_header(Header::new("ETag", tag.clone()));
-                let len = body.len();
-                res.set_sized_body(len, Cursor::new(body));
-                res.set_max_chunk_size(crate::web::body::chunk_size(len));
+                // Sent in one chunk by `web::body::WholeBodies`, attached after.
+                res.set_sized_body(body.len(), Cursor::new(body));
                 tag
             }
         };

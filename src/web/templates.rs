@@ -18,24 +18,42 @@ pub type Parsing = std::thread::JoinHandle<Result<Tera, tera::Error>>;
 
 /// Starts parsing the site's templates on a thread of its own. Parsing is
 /// most of start-up time: `serve` starts it before opening the database so
-/// the two overlap, and the fairing picks the engine up.
+/// the two overlap, then takes the engine with `finish`.
 pub fn parse_in_background(override_dir: PathBuf) -> Parsing {
     std::thread::spawn(move || engine(&override_dir, ""))
 }
 
-/// The fairing that builds the engine; `override_dir` is `<data_dir>/templates`.
-/// With `parsing`, the first build takes that engine instead of parsing again;
-/// a reload (debug builds, when a file changes) always parses.
-pub fn fairing(override_dir: PathBuf, parsing: Option<Parsing>) -> impl Fairing {
-    let parsing = std::sync::Mutex::new(parsing);
+/// Waits for the parse started by `parse_in_background`.
+pub fn finish(parsing: Parsing) -> crate::error::Result<Tera> {
+    parsing
+        .join()
+        .map_err(|_| {
+            crate::error::Error::Config("the template parser stopped unexpectedly".into())
+        })?
+        .map_err(|e| crate::error::Error::Config(format!("templates: {}", describe(&e))))
+}
+
+/// A Tera error with its causes on one line ("Failed to parse 'x.html': …"),
+/// which the top-level message alone does not say.
+pub fn describe(e: &tera::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string().replace('\n', " "));
+        cause = c.source();
+    }
+    text
+}
+
+/// The fairing that installs the engine; `override_dir` is `<data_dir>/templates`.
+/// The first build takes `parsed`; a reload (debug builds, when a file
+/// changes) parses again.
+pub fn fairing(override_dir: PathBuf, parsed: Tera) -> impl Fairing {
+    let parsed = std::sync::Mutex::new(Some(parsed));
     Template::try_custom(move |engines| {
-        let started = parsing.lock().ok().and_then(|mut p| p.take());
-        match started {
-            Some(handle) => {
-                engines.tera = handle
-                    .join()
-                    .map_err(|_| "the template parser stopped unexpectedly")??;
-            }
+        match parsed.lock().ok().and_then(|mut p| p.take()) {
+            Some(tera) => engines.tera = tera,
             None => configure(&mut engines.tera, &override_dir, "")?,
         }
         Ok(())

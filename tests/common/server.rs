@@ -78,6 +78,9 @@ pub struct Server {
     child: Child,
     pub port: u16,
     pub banner: String,
+    /// What serve printed after the banner, line by line, and its stderr file.
+    stdout: std::sync::Mutex<mpsc::Receiver<String>>,
+    stderr: std::path::PathBuf,
 }
 
 impl Server {
@@ -145,7 +148,21 @@ impl Server {
             child,
             port,
             banner,
+            stdout: std::sync::Mutex::new(rx),
+            stderr: errors,
         })
+    }
+
+    /// Everything serve printed since the banner (and its whole stderr).
+    pub fn output(&self) -> String {
+        let mut out = String::new();
+        if let Ok(rx) = self.stdout.lock() {
+            for line in rx.try_iter() {
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+        out + &std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 
     pub fn url(&self, path: &str) -> String {
