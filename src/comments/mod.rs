@@ -7,7 +7,7 @@ pub mod store;
 use serde::Serialize;
 
 /// One comment as a post page shows it, with its replies inside.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct CommentNode {
     pub id: i64,
     pub author_name: String,
@@ -65,13 +65,8 @@ mod tests {
     fn node(id: i64, replies: Vec<CommentNode>) -> CommentNode {
         CommentNode {
             id,
-            author_name: String::new(),
-            body_html: String::new(),
-            created_at: String::new(),
-            created_display: String::new(),
-            avatar_url: None,
-            initials: String::new(),
             replies,
+            ..CommentNode::default()
         }
     }
 

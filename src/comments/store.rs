@@ -80,13 +80,7 @@ mod tests {
     fn node(id: i64) -> CommentNode {
         CommentNode {
             id,
-            author_name: String::new(),
-            body_html: String::new(),
-            created_at: String::new(),
-            created_display: String::new(),
-            avatar_url: None,
-            initials: String::new(),
-            replies: Vec::new(),
+            ..CommentNode::default()
         }
     }
 
