@@ -122,3 +122,34 @@ impl<'r> Responder<'r, 'static> for Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rocket::local::asynchronous::Client;
+
+    #[rocket::get("/")]
+    fn clash() -> Result<&'static str> {
+        Err(Error::Conflict(
+            "UNIQUE constraint failed: tags.slug".into(),
+        ))
+    }
+
+    #[rocket::async_test]
+    async fn a_conflict_is_a_409_page_that_says_to_send_again() {
+        let none = std::path::PathBuf::from("/nonexistent-template-overrides");
+        let tera = crate::web::templates::engine(&none, "").unwrap();
+        let rocket = rocket::build()
+            .mount("/", rocket::routes![clash])
+            .attach(crate::web::templates::fairing(none, tera));
+        let client = Client::untracked(rocket).await.unwrap();
+        let res = client.get("/").dispatch().await;
+        assert_eq!(res.status(), Status::Conflict);
+        let body = res.into_string().await.unwrap();
+        assert!(body.contains("send it again"), "{body}");
+        assert!(
+            !body.contains("tags.slug"),
+            "the detail is logged, not shown"
+        );
+    }
+}

@@ -114,11 +114,9 @@ impl<'r> Responder<'r, 'static> for Asset {
             res.header(Header::new("Content-Encoding", "gzip"));
         }
         match self.body {
-            Some(body) => {
-                res.header(self.content_type);
-                crate::web::body::set_body(&mut res, body.len(), Cursor::new(body));
-                &mut res
-            }
+            Some(body) => res
+                .header(self.content_type)
+                .sized_body(body.len(), Cursor::new(body)),
             None => res.status(Status::NotModified),
         };
         res.ok()

@@ -9,26 +9,16 @@ use std::task::{Context, Poll};
 
 use rocket::tokio::io::{AsyncRead, AsyncSeek, ReadBuf};
 
-/// Sets a body of `len` bytes, handed to the connection in one piece up to
-/// 1 MiB instead of Rocket's default 4 KiB chunks (each chunk is a hand-over
-/// between tasks and a write of its own).
-pub fn set_body<'r, B>(res: &mut rocket::response::Builder<'r>, len: usize, body: B)
-where
-    B: AsyncRead + AsyncSeek + Send + 'r,
-{
-    // In this order: `sized_body` makes a new body, which starts again at
-    // Rocket's default chunk size.
-    res.sized_body(len, body);
-    res.max_chunk_size(chunk_size(len));
-}
-
 /// The chunk size for a body of `len` bytes: all of it, within 4 KiB–1 MiB.
 pub fn chunk_size(len: usize) -> usize {
     len.clamp(4096, 1024 * 1024)
 }
 
-/// Gives every other response of known size (rendered templates, error pages,
-/// files) the same single chunk.
+/// Hands every response of known size (cached pages, rendered templates,
+/// error pages, assets, files) to the connection in one piece up to 1 MiB,
+/// instead of Rocket's default 4 KiB chunks: each chunk is a hand-over between
+/// tasks and a write of its own. A fairing, because Rocket resets the chunk
+/// size whenever a body is set, and bodies are set in many places.
 pub struct WholeBodies;
 
 #[rocket::async_trait]
@@ -141,15 +131,21 @@ mod tests {
         assert_eq!(body.seek(io::SeekFrom::End(-7)).await.unwrap(), 11);
     }
 
-    #[test]
-    fn the_whole_body_goes_out_as_one_chunk() {
+    #[rocket::async_test]
+    async fn the_whole_body_goes_out_as_one_chunk() {
         // A 4 KiB chunk is a task hand-over and a write of its own: a 148 KB
-        // page went out as 37 writes before the order in `set_body` was fixed.
-        let mut res = rocket::Response::build();
-        set_body(&mut res, 150_000, io::Cursor::new(vec![b'x'; 150_000]));
-        assert_eq!(res.finalize().body().max_chunk_size(), 150_000);
-        let mut res = rocket::Response::build();
-        set_body(&mut res, 10, io::Cursor::new(vec![b'x'; 10]));
-        assert_eq!(res.finalize().body().max_chunk_size(), 4096);
+        // page went out as 37 writes when the chunk size was lost.
+        use rocket::fairing::Fairing;
+        let client = rocket::local::asynchronous::Client::untracked(rocket::build())
+            .await
+            .unwrap();
+        let req = client.get("/");
+        for (len, chunk) in [(150_000, 150_000), (10, 4096)] {
+            let mut res = rocket::Response::build()
+                .sized_body(len, io::Cursor::new(vec![b'x'; len]))
+                .finalize();
+            WholeBodies.on_response(req.inner(), &mut res).await;
+            assert_eq!(res.body().max_chunk_size(), chunk);
+        }
     }
 }

@@ -54,7 +54,6 @@ impl Fairing for ConditionalGet {
                         .collect::<String>()
                 );
                 res.set_header(Header::new("ETag", tag.clone()));
-                // Sent in one chunk by `web::body::WholeBodies`, attached after.
                 res.set_sized_body(body.len(), Cursor::new(body));
                 tag
             }

@@ -45,7 +45,9 @@ pub fn page(req: &Request<'_>, status: Status, message: &str) -> ErrorPage {
         .rocket()
         .state::<Settings>()
         .map(super::view::site_context)
-        .unwrap_or_else(|| serde_json::json!({"title": "Carnet", "lang": "en", "url": ""}));
+        .unwrap_or_else(
+            || serde_json::json!({"title": "Carnet", "description": "", "lang": "en", "url": ""}),
+        );
     let template = Template::render(
         "errors/error.html",
         serde_json::json!({

@@ -12,7 +12,6 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::site_settings;
 use crate::users::guards::Visitor;
-use crate::web::body::set_body;
 use crate::web::cache::{self, CacheKey, Cached, Freshness, PageCache};
 use rocket::request::FlashMessage;
 
@@ -301,7 +300,7 @@ impl<'r> rocket::response::Responder<'r, 'static> for Page {
                     parts.push(piece.clone());
                 }
                 let body = crate::web::body::Segments::new(parts);
-                set_body(&mut res, body.size(), body);
+                res.sized_body(body.size(), body);
             }
             None => {
                 let accepts_gzip = req
@@ -316,18 +315,14 @@ impl<'r> rocket::response::Responder<'r, 'static> for Page {
                             "ETag",
                             format!("\"{}-gz\"", page.etag),
                         ));
-                        set_body(&mut res, gz.len(), std::io::Cursor::new(gz.clone()));
+                        res.sized_body(gz.len(), std::io::Cursor::new(gz.clone()));
                     }
                     None => {
                         res.header(rocket::http::Header::new(
                             "ETag",
                             format!("\"{}\"", page.etag),
                         ));
-                        set_body(
-                            &mut res,
-                            page.body.len(),
-                            std::io::Cursor::new(page.body.clone()),
-                        );
+                        res.sized_body(page.body.len(), std::io::Cursor::new(page.body.clone()));
                     }
                 }
             }
