@@ -26,6 +26,10 @@ pub enum Error {
     /// The detail is logged, not shown.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Every database connection stayed busy for the whole bounded wait:
+    /// the server is overloaded for a moment; retry after this many seconds.
+    #[error("the database is busy: every connection is in use")]
+    Unavailable(u64),
     /// Too many requests; retry after this many seconds.
     #[error("too many requests")]
     RateLimited(u64),
@@ -57,6 +61,7 @@ impl Error {
             Error::Invalid(_) => Status::BadRequest,
             Error::Conflict(_) => Status::Conflict,
             Error::RateLimited(_) => Status::TooManyRequests,
+            Error::Unavailable(_) => Status::ServiceUnavailable,
             Error::Config(_) | Error::PendingMigrations(_) | Error::Internal { .. } => {
                 Status::InternalServerError
             }
@@ -76,9 +81,14 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
+/// How long a busy client is asked to wait before trying again.
+pub const RETRY_WHEN_BUSY_SECS: u64 = 5;
+
+/// The pool's only error: no connection came free within its wait.
 impl From<r2d2::Error> for Error {
     fn from(e: r2d2::Error) -> Self {
-        Error::internal("database pool", e)
+        log::warn!("database pool: {e}");
+        Error::Unavailable(RETRY_WHEN_BUSY_SECS)
     }
 }
 
@@ -112,6 +122,20 @@ impl<'r> Responder<'r, 'static> for Error {
                 );
                 let mut res = crate::web::errors::page(req, Status::TooManyRequests, &message)
                     .respond_to(req)?;
+                res.set_header(rocket::http::Header::new(
+                    "Retry-After",
+                    seconds.to_string(),
+                ));
+                Ok(res)
+            }
+            Error::Unavailable(seconds) => {
+                log::warn!("{} {}: {self}", req.method(), req.uri());
+                let mut res = crate::web::errors::page(
+                    req,
+                    Status::ServiceUnavailable,
+                    "The site is very busy right now. Please try again in a few seconds: nothing you sent was kept.",
+                )
+                .respond_to(req)?;
                 res.set_header(rocket::http::Header::new(
                     "Retry-After",
                     seconds.to_string(),

@@ -7,6 +7,24 @@ use crate::db::Conn;
 use crate::error::Result;
 use crate::params;
 
+/// Every key an admin can override.
+pub const KEYS: &[&str] = &[
+    "site_title",
+    "site_description",
+    "comments",
+    "registration",
+    "comment_blocklist",
+    "posts_per_page",
+];
+
+/// The stored overrides, by key (export).
+pub fn all(c: &mut Conn) -> Result<std::collections::BTreeMap<String, String>> {
+    c.query("SELECT \"key\", value FROM site_settings", params![])?
+        .iter()
+        .map(|row| Ok((row.get(0)?, row.get(1)?)))
+        .collect()
+}
+
 /// The settings with the database overrides applied.
 pub fn effective(c: &mut Conn, base: &Settings) -> Result<Settings> {
     let mut s = base.clone();

@@ -85,7 +85,7 @@ fn createsuperuser_without_prompts() {
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert!(carnet::users::password::verify(
         "a long enough passphrase",
-        &hash
+        Some(&hash)
     ));
 
     let err = assert_clean_failure(&run_with_stdin(d, &args, "a long enough passphrase\n"));
@@ -141,7 +141,7 @@ fn createsuperuser_without_prompts() {
     );
     assert!(carnet::users::password::verify(
         "a brand new passphrase",
-        &hash
+        Some(&hash)
     ));
     assert_clean_failure(&run_with_stdin(
         d,

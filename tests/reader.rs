@@ -78,7 +78,8 @@ fn login(site: &Site, username: &str) -> Browser {
 }
 
 fn anonymous_comments_wait_for_moderation_and_members_publish_at_once() {
-    let site = site("");
+    // Every attempt counts toward the limit, errors included: room for this test's.
+    let site = site("rate_comments_per_minute = 20");
     let anon = site.browser();
     let page = anon.get("/posts/borrowing-in-rust");
     assert!(page.body.contains("Leave a comment") && page.body.contains("name=\"author_email\""));
@@ -92,12 +93,35 @@ fn anonymous_comments_wait_for_moderation_and_members_publish_at_once() {
         ],
     );
     assert_eq!(res.status, 303, "{}", res.body);
+    let location = res.location.clone().unwrap();
     assert!(
-        !anon
+        location.starts_with("/posts/borrowing-in-rust#comment-"),
+        "{location}"
+    );
+    assert!(
+        !site
+            .browser()
             .get("/posts/borrowing-in-rust")
             .body
             .contains("First <em>visit</em>!"),
-        "held for moderation"
+        "held for moderation: not public"
+    );
+    // Its writer sees it where they wrote it, marked, with the outcome next
+    // to the form (not at the top of the page).
+    let own = anon.get("/posts/borrowing-in-rust").body;
+    let pending_id = location.rsplit("#comment-").next().unwrap();
+    let shown = own
+        .find(&format!("id=\"comment-{pending_id}\""))
+        .expect("the pending comment is on its writer's page");
+    let told = own
+        .find("Your comment is awaiting moderation")
+        .expect("told");
+    let form = own.find("id=\"leave-a-comment\"").unwrap();
+    assert!(shown < told && told < form, "outcome next to the form");
+    assert!(own.contains("First <em>visit</em>!") && own.contains("Awaiting moderation"));
+    assert!(
+        !own[..shown].contains("class=\"flash"),
+        "no message at the top of the page"
     );
     assert_eq!(site.count("SELECT COUNT(*) FROM comments WHERE author_email = 'nina@example.net' AND status = 'pending'"), 1);
     // The post's author and the admin are told, with a link to the queue.
@@ -134,7 +158,8 @@ fn anonymous_comments_wait_for_moderation_and_members_publish_at_once() {
         ],
     );
     assert_eq!(res.status, 303);
-    assert!(!anon
+    assert!(!site
+        .browser()
         .get("/posts/borrowing-in-rust")
         .body
         .contains("Impostor words"));
@@ -178,6 +203,10 @@ fn anonymous_comments_wait_for_moderation_and_members_publish_at_once() {
     );
     assert_eq!(res.status, 422);
     assert!(res.body.contains("Kept text") && res.body.contains("value=\"nope\""));
+    // The answer comes back scrolled to the form.
+    assert!(res
+        .body
+        .contains("action=\"/posts/borrowing-in-rust/comments#leave-a-comment\""));
     // Unknown post: 404.
     assert_eq!(comment(&anon, "borrowing-in-rust", &[]).status, 422);
     let token = anon.get("/posts/borrowing-in-rust").csrf();
@@ -319,11 +348,18 @@ fn spam_defences() {
         ],
     );
     assert_eq!(site.count("SELECT COUNT(*) FROM comments WHERE status = 'spam' AND author_email IN ('l@example.net', 'm@example.net')"), 2);
-    assert!(!anon
+    // Never public; its writer sees it waiting for a moderator, like any other.
+    assert!(!site
+        .browser()
         .get("/posts/spring-planting")
         .body
         .contains("CHEAP PILLS"));
-    // Rate limit per IP (4 a minute; 3 counted above: 2 spam + this one).
+    assert!(anon
+        .get("/posts/spring-planting")
+        .body
+        .contains("CHEAP PILLS"));
+    // Rate limit per IP, every attempt counted (4 a minute: the honeypot's, the
+    // 2 spam and this one; the next ones are refused).
     comment(
         &anon,
         "spring-planting",
@@ -355,21 +391,52 @@ fn spam_defences() {
     assert!(res.retry_after.is_some());
 }
 
-fn a_form_sent_too_fast_is_dropped() {
-    let site = site("comment_min_seconds = 5");
+fn a_form_sent_too_fast_waits_for_moderation_and_members_skip_the_timer() {
+    let site = site("comment_min_seconds = 30\nrate_comments_per_minute = 3");
     let anon = site.browser();
-    let before = site.count("SELECT COUNT(*) FROM comments");
+    // Dana's address is trusted (an approved comment), but sent too fast a
+    // comment waits for a moderator: never dropped.
     let res = comment(
         &anon,
         "spring-planting",
         &[
-            ("author_name", "Quick"),
-            ("author_email", "q@example.net"),
-            ("body", "instant"),
+            ("author_name", "Dana"),
+            ("author_email", "dana@example.net"),
+            ("body", "thanks!"),
         ],
     );
-    assert_eq!(res.status, 303, "looks accepted");
-    assert_eq!(site.count("SELECT COUNT(*) FROM comments"), before);
+    assert_eq!(res.status, 303);
+    assert_eq!(
+        site.count("SELECT COUNT(*) FROM comments WHERE body = 'thanks!' AND status = 'pending'"),
+        1,
+        "kept for a moderator"
+    );
+    assert!(anon
+        .get("/posts/spring-planting")
+        .body
+        .contains("Your comment is awaiting moderation"));
+    // A logged-in member with a confirmed address skips the timer.
+    let bob = login(&site, "bob");
+    let res = comment(&bob, "spring-planting", &[("body", "Quick but real")]);
+    assert_eq!(res.status, 303);
+    assert!(res.location.unwrap().contains("?comment="));
+    assert_eq!(
+        site.count(
+            "SELECT COUNT(*) FROM comments WHERE body = 'Quick but real' AND status = 'approved'"
+        ),
+        1
+    );
+    // Every attempt counts toward the limit, however fast: 3 a minute per IP
+    // (both browsers come from 127.0.0.1), so the next one is refused.
+    let res = comment(&bob, "spring-planting", &[("body", "Third")]);
+    assert_eq!(res.status, 303);
+    let res = comment(&bob, "spring-planting", &[("body", "Fourth")]);
+    assert_eq!(res.status, 429);
+    assert!(res.retry_after.is_some());
+    assert_eq!(
+        site.count("SELECT COUNT(*) FROM comments WHERE body = 'Fourth'"),
+        0
+    );
 }
 
 fn comment_xss_is_inert() {
@@ -634,7 +701,7 @@ fn search_ranks_highlights_and_survives_hostile_input() {
     assert_eq!(b.get("/search?q=tomatoes&page=2").status, 404);
 }
 
-fn comments_come_a_page_of_threads_at_a_time() {
+fn comments_come_a_page_of_comments_at_a_time() {
     let site = site("comments_per_page = 2\nrate_comments_per_minute = 100\n");
     let bob = login(&site, "bob");
     let mut ids = Vec::new();
@@ -653,26 +720,36 @@ fn comments_come_a_page_of_threads_at_a_time() {
         );
         ids.push(id);
     }
-    // Two threads a page, oldest first: the fixture's two (with their
-    // replies), then bob's three. The heading counts every comment.
+    // Two comments a page in reading order (each comment followed by its
+    // replies): the fixture's four, then bob's three. The heading counts
+    // every comment.
     let anon = site.browser();
     let first = anon.get("/posts/spring-planting");
-    assert!(first.body.contains("Great tips!") && first.body.contains("Reply before its parent"));
-    assert!(!first.body.contains("Thread number"));
+    assert!(
+        first.body.contains("Great tips!") && first.body.contains("Thanks <strong>Dana</strong>!")
+    );
+    assert!(
+        !first.body.contains("When is the last frost?") && !first.body.contains("Thread number")
+    );
     assert!(first.body.contains("7 comments"));
-    assert!(first.body.contains("Comments page 1 of 3"));
+    assert!(first.body.contains("Comments page 1 of 4"));
     assert!(first
         .body
         .contains("href=\"/posts/spring-planting?page=2#comments\" rel=\"next\""));
     let second = anon.get("/posts/spring-planting?page=2");
-    assert_eq!(second.status, 200);
-    assert!(second.body.contains("Thread number 1") && second.body.contains("Thread number 2"));
-    assert!(!second.body.contains("Thread number 3") && !second.body.contains("Great tips!"));
     assert!(
-        second.body.contains("/posts/spring-planting?page=2\">"),
+        second.body.contains("When is the last frost?")
+            && second.body.contains("Reply before its parent")
+    );
+    let third = anon.get("/posts/spring-planting?page=3");
+    assert_eq!(third.status, 200);
+    assert!(third.body.contains("Thread number 1") && third.body.contains("Thread number 2"));
+    assert!(!third.body.contains("Thread number 3") && !third.body.contains("Great tips!"));
+    assert!(
+        third.body.contains("/posts/spring-planting?page=3\">"),
         "canonical keeps the page"
     );
-    for past in ["4", "0", "x"] {
+    for past in ["5", "0", "x"] {
         assert_eq!(
             anon.get(&format!("/posts/spring-planting?page={past}"))
                 .status,
@@ -683,7 +760,7 @@ fn comments_come_a_page_of_threads_at_a_time() {
     // A link to a comment goes to the page that shows it.
     let link = anon.get(&format!("/posts/spring-planting?comment={}", ids[2]));
     assert_eq!(link.status, 303);
-    let expected = format!("/posts/spring-planting?page=3#comment-{}", ids[2]);
+    let expected = format!("/posts/spring-planting?page=4#comment-{}", ids[2]);
     assert_eq!(link.location.as_deref(), Some(expected.as_str()));
     let gone = anon.get("/posts/spring-planting?comment=999999");
     assert_eq!(
@@ -691,10 +768,10 @@ fn comments_come_a_page_of_threads_at_a_time() {
         Some("/posts/spring-planting#comments")
     );
     assert_eq!(anon.get("/posts/no-such-post?comment=1").status, 404);
-    // Reply links keep the page; a reply opens on the page of its thread and
-    // lands there.
-    assert!(second.body.contains(&format!(
-        "href=\"/posts/spring-planting?page=2&amp;reply_to={}#leave-a-comment\"",
+    // Reply links keep the page; a reply opens on the page of the comment it
+    // answers.
+    assert!(third.body.contains(&format!(
+        "href=\"/posts/spring-planting?page=3&amp;reply_to={}#leave-a-comment\"",
         ids[0]
     )));
     let replying = bob.get(&format!("/posts/spring-planting?reply_to={}", ids[1]));
@@ -715,13 +792,16 @@ fn comments_come_a_page_of_threads_at_a_time() {
         .next()
         .unwrap()
         .to_string();
+    // The reply follows its parent in reading order, which pushes it to the
+    // next page: that page opens with a link back to the comment it answers.
     let link = anon.get(&format!("/posts/spring-planting?comment={reply}"));
-    let expected = format!("/posts/spring-planting?page=2#comment-{reply}");
+    let expected = format!("/posts/spring-planting?page=4#comment-{reply}");
     assert_eq!(link.location.as_deref(), Some(expected.as_str()));
-    assert!(anon
-        .get("/posts/spring-planting?page=2")
-        .body
-        .contains("A late reply"));
+    let fourth = anon.get("/posts/spring-planting?page=4").body;
+    assert!(fourth.contains("A late reply") && fourth.contains("Thread number 3"));
+    assert!(fourth.contains(&format!(
+        "href=\"/posts/spring-planting?comment={parent}#comment-{parent}\">In reply to an earlier comment"
+    )));
     // The cache's route and the comment-link route pass the other requests on
     // without a word (a forwarding guard or an unmatched query logs a warning
     // per request, even at the `critical` level).
@@ -735,9 +815,9 @@ fn comments_come_a_page_of_threads_at_a_time() {
 backend_tests!(
     anonymous_comments_wait_for_moderation_and_members_publish_at_once,
     replies_nest_and_notify_the_parent_with_one_click_unsubscribe,
-    comments_come_a_page_of_threads_at_a_time,
+    comments_come_a_page_of_comments_at_a_time,
     spam_defences,
-    a_form_sent_too_fast_is_dropped,
+    a_form_sent_too_fast_waits_for_moderation_and_members_skip_the_timer,
     comment_xss_is_inert,
     members_only_and_closed_comments,
     feeds_parse_and_point_at_the_site,

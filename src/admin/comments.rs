@@ -36,10 +36,29 @@ pub struct Row {
 }
 
 /// Comments with `status` (all when `None`), newest first.
-pub fn rows(c: &mut Conn, status: Option<&str>, limit: u32, offset: i64) -> Result<Vec<Row>> {
-    let (filter, mut params): (&str, Vec<Value>) = match status {
-        Some(s) => ("WHERE c.status = ?", vec![s.into()]),
-        None => ("", Vec::new()),
+/// Comments, newest first: with `status` only those; with `post_author` only
+/// on that author's posts.
+pub fn rows(
+    c: &mut Conn,
+    status: Option<&str>,
+    post_author: Option<i64>,
+    limit: u32,
+    offset: i64,
+) -> Result<Vec<Row>> {
+    let mut conditions = Vec::new();
+    let mut params: Vec<Value> = Vec::new();
+    if let Some(s) = status {
+        conditions.push("c.status = ?");
+        params.push(s.into());
+    }
+    if let Some(author) = post_author {
+        conditions.push("p.author_id = ?");
+        params.push(author.into());
+    }
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
     };
     params.push(limit.into());
     params.push(offset.into());
@@ -97,7 +116,7 @@ async fn list(
                     c.query_scalar("SELECT COUNT(*) FROM comments WHERE status = ?", params![s])?;
                 counts.insert(s.into(), n.into());
             }
-            Ok((rows(c, Some(status), PER_PAGE, offset)?, counts))
+            Ok((rows(c, Some(status), None, PER_PAGE, offset)?, counts))
         })
         .await?;
     let total = counts.get(status).and_then(|v| v.as_i64()).unwrap_or(0);

@@ -14,7 +14,7 @@ mod users;
 
 use rocket::Route;
 
-use crate::db::{Conn, Db};
+use crate::db::Db;
 use crate::error::Result;
 use crate::params;
 use crate::users::session::Session;
@@ -77,7 +77,3 @@ fn page_of(page: Option<&str>, per_page: u32) -> Result<(u32, i64)> {
 
 /// Admin lists show more rows than public ones.
 const PER_PAGE: u32 = 25;
-
-fn count(c: &mut Conn, sql: &str) -> Result<i64> {
-    c.query_scalar(sql, params![])
-}

@@ -283,6 +283,9 @@ struct Values {
     excerpt: String,
     comments_enabled: bool,
     cover_url: Option<String>,
+    /// The stored `published_at` to the second (the field shows minutes).
+    #[serde(skip)]
+    published_exact: Option<i64>,
 }
 
 /// `YYYY-MM-DDTHH:MM` for the datetime-local input.
@@ -317,6 +320,7 @@ fn load(c: &mut Conn, id: i64) -> Result<(i64, Option<String>, Values)> {
             body: r.get(3)?,
             status: r.get(4)?,
             published_at: r.get::<Option<i64>>(5)?.map(local).unwrap_or_default(),
+            published_exact: r.get(5)?,
             excerpt: r.get::<Option<String>>(6)?.unwrap_or_default(),
             comments_enabled: r.get(7)?,
             tags: tags.join(", "),
@@ -377,6 +381,7 @@ fn blank_values() -> Values {
         excerpt: String::new(),
         comments_enabled: true,
         cover_url: None,
+        published_exact: None,
     }
 }
 
@@ -477,6 +482,10 @@ fn check(
         }
         "" => None,
         text => match dates::parse_local(text).or_else(|| dates::parse_rfc3339(text)) {
+            // The field shows minutes: an untouched date keeps its seconds.
+            Some(ts) if existing_published.is_some_and(|e| e - e.rem_euclid(60) == ts) => {
+                existing_published
+            }
             Some(ts) => Some(ts),
             None => {
                 errors.insert(
@@ -522,6 +531,7 @@ fn typed(f: &PostForm<'_>, cover_url: Option<String>) -> Values {
         excerpt: f.excerpt.clone(),
         comments_enabled: f.comments_enabled.0,
         cover_url,
+        published_exact: None,
     }
 }
 
@@ -577,8 +587,12 @@ async fn save(
     let (author_id, old_cover, old_published, view_url) = match id {
         Some(id) => {
             let (author, cover, values) = editable(db, me, id).await?;
-            let published = dates::parse_local(&values.published_at);
-            (author, cover, published, public_url(db, id).await?)
+            (
+                author,
+                cover,
+                values.published_exact,
+                public_url(db, id).await?,
+            )
         }
         None => (me.0.user.id, None, None, None),
     };

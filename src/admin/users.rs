@@ -90,13 +90,22 @@ fn refused(message: &str) -> Flash<Redirect> {
     Flash::error(Redirect::to("/admin/users"), message)
 }
 
-/// Whether removing admin rights from (or deactivating) `id` would leave no active admin.
+/// Whether removing admin rights from (or deactivating) `id` would leave no
+/// active admin. Run inside the transaction that makes the change: the active
+/// admins' rows stay locked until it ends, so two admins demoting each other
+/// at the same moment are taken one after the other, and the second is refused.
 fn last_admin(c: &mut crate::db::Conn, id: i64) -> Result<bool> {
-    let others: i64 = c.query_scalar(
-        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND is_active = 1 AND id <> ?",
-        params![id],
-    )?;
-    Ok(others == 0)
+    let sql = format!(
+        "SELECT id FROM users WHERE role = 'admin' AND is_active = 1{}",
+        c.for_update()
+    );
+    let admins = c.query(&sql, params![])?;
+    for row in &admins {
+        if row.get::<i64>(0)? != id {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 #[post("/admin/users/<id>/role", data = "<form>")]
@@ -110,17 +119,19 @@ async fn set_role(
         Role::parse(&form.into_inner().role).ok_or_else(|| Error::invalid("Unknown role."))?;
     let changed = db
         .run(move |c| {
-            if role != Role::Admin && last_admin(c, id)? {
-                return Ok(false);
-            }
-            let n = c.execute(
-                "UPDATE users SET role = ?, updated_at = ? WHERE id = ?",
-                params![role.as_str(), dates::now(), id],
-            )?;
-            if n == 0 {
-                return Err(Error::NotFound);
-            }
-            Ok(true)
+            c.transaction(|c| {
+                if role != Role::Admin && last_admin(c, id)? {
+                    return Ok(false);
+                }
+                let n = c.execute(
+                    "UPDATE users SET role = ?, updated_at = ? WHERE id = ?",
+                    params![role.as_str(), dates::now(), id],
+                )?;
+                if n == 0 {
+                    return Err(Error::NotFound);
+                }
+                Ok(true)
+            })
         })
         .await?;
     Ok(if changed {
@@ -148,13 +159,13 @@ async fn set_active(
     }
     let changed = db
         .run(move |c| {
-            if !active
-                && last_admin(c, id)?
-                && store::by_id(c, id)?.is_some_and(|u| u.role == Role::Admin)
-            {
-                return Ok(false);
-            }
             c.transaction(|c| {
+                if !active
+                    && last_admin(c, id)?
+                    && store::by_id(c, id)?.is_some_and(|u| u.role == Role::Admin)
+                {
+                    return Ok(false);
+                }
                 let n = c.execute(
                     "UPDATE users SET is_active = ?, updated_at = ? WHERE id = ?",
                     params![active, dates::now(), id],

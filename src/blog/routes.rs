@@ -80,31 +80,38 @@ pub async fn post_page(
     form: Option<CommentFormState>,
 ) -> Result<View> {
     let lookup = slug.to_string();
-    let (post, comments) = db
+    let per_page = site.settings.comments_per_page;
+    let (requested, reply_to) = (shown.page, shown.reply_to);
+    let pending = shown.pending;
+    // Comments come a page at a time, `per_page` comments in reading order,
+    // so a post with thousands of them (even in one thread) stays a page a
+    // phone can load.
+    let (post, comments, page, total, awaiting) = db
         .run(move |c| {
             let post = store::public_post(c, &lookup, dates::now())?.ok_or(Error::NotFound)?;
-            let comments = comments::store::approved_tree(c, post.id)?;
-            Ok((post, comments))
+            let order = comments::store::reading_order(c, post.id)?;
+            let page = match requested {
+                Some(n) => n,
+                None => reply_to
+                    .and_then(|id| comments::page_showing(&order, id, per_page))
+                    .unwrap_or(1),
+            };
+            let total = i64::try_from(order.len()).unwrap_or(i64::MAX);
+            let start = usize::try_from(pagination::offset(page, per_page)).unwrap_or(usize::MAX);
+            let shown = order
+                .get(start.min(order.len())..)
+                .unwrap_or_default()
+                .iter()
+                .take(per_page as usize)
+                .copied()
+                .collect::<Vec<_>>();
+            let comments = comments::store::page_tree(c, &shown)?;
+            let awaiting = comments::store::awaiting(c, post.id, &pending)?;
+            Ok((post, comments, page, total, awaiting))
         })
         .await?;
-    // Comments come a page of top-level threads at a time, so a post with
-    // thousands of them stays a page a phone can load.
-    let per_page = site.settings.comments_per_page;
-    let page = match shown.page {
-        Some(n) => n,
-        None => shown
-            .reply_to
-            .and_then(|id| comments::page_of(&comments, id, per_page))
-            .unwrap_or(1),
-    };
     let page_url = format!("/posts/{}", post.slug);
-    let threads = i64::try_from(comments.len()).unwrap_or(i64::MAX);
-    let pager = Pagination::new(page, per_page, threads, &page_url)?;
-    let comments: Vec<comments::CommentNode> = comments
-        .into_iter()
-        .skip(usize::try_from(pagination::offset(page, per_page)).unwrap_or(usize::MAX))
-        .take(per_page as usize)
-        .collect();
+    let pager = Pagination::new(page, per_page, total, &page_url)?;
     let here = match page {
         1 => page_url.clone(),
         n => format!("{page_url}?page={n}"),
@@ -126,6 +133,7 @@ pub async fn post_page(
         "reply_url": format!("{here}{}reply_to=", if page == 1 { '?' } else { '&' }),
         "permission": permission,
         "action": format!("/posts/{}/comments", post.slug),
+        "post_url": format!("/posts/{}", post.slug),
         "csrf_token": csrf.0,
         "logged_in": visitor.0.is_some(),
         "user_name": visitor.user().map(|u| u.shown_name().to_string()),
@@ -141,6 +149,7 @@ pub async fn post_page(
         .with("og_image", og_image)
         .with("comment_count", post.comment_count)
         .with("comments", comments)
+        .with("awaiting", awaiting)
         .with("comment_pages", pager)
         .with("comment_form", comment_form)
         .with("post", post))
@@ -148,10 +157,12 @@ pub async fn post_page(
 
 /// Which page of a post's comments to show: `page` if given, else the one
 /// holding `reply_to` (the comment being answered), else the first.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct CommentsShown {
     pub page: Option<u32>,
     pub reply_to: Option<i64>,
+    /// This visitor's own comments awaiting moderation (from their cookie).
+    pub pending: Vec<i64>,
 }
 
 // Ranked after `CommentLink`, which takes the requests naming a comment.
@@ -173,7 +184,11 @@ async fn post(
         return Ok(hit);
     }
     let page = page.map(|p| pagination::requested(Some(p))).transpose()?;
-    let shown = CommentsShown { page, reply_to };
+    let shown = CommentsShown {
+        page,
+        reply_to,
+        pending: comments::routes::pending_ids(jar),
+    };
     Ok(post_page(db, &site, &visitor, &csrf, slug, shown, None)
         .await?
         .page(&site, &key, Some(&csrf.0)))
@@ -214,13 +229,13 @@ impl rocket::route::Handler for CommentLink {
 /// Where comment `id` of the post `slug` is shown.
 async fn comment_url(db: &Db, per_page: u32, slug: &str, id: i64) -> Result<String> {
     let lookup = slug.to_string();
-    let tree = db
+    let order = db
         .run(move |c| {
             let post = store::public_post(c, &lookup, dates::now())?.ok_or(Error::NotFound)?;
-            comments::store::approved_tree(c, post.id)
+            comments::store::reading_order(c, post.id)
         })
         .await?;
-    Ok(match comments::page_of(&tree, id, per_page) {
+    Ok(match comments::page_showing(&order, id, per_page) {
         Some(1) => format!("/posts/{slug}#comment-{id}"),
         Some(n) => format!("/posts/{slug}?page={n}#comment-{id}"),
         None => format!("/posts/{slug}#comments"),

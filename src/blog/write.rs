@@ -136,30 +136,50 @@ pub fn set_post_tags(c: &mut Conn, post_id: i64, tag_ids: &[i64]) -> Result<()> 
     Ok(())
 }
 
+/// Everything a static page holds.
+#[derive(Debug, Clone)]
+pub struct PageInput {
+    pub title: String,
+    pub slug: String,
+    pub body_markdown: String,
+    pub status: PostStatus,
+    pub show_in_nav: bool,
+    pub nav_order: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
 /// Creates the page, or updates the one with the same slug; returns its id.
-pub fn upsert_page_by_slug(
-    c: &mut Conn,
-    title: &str,
-    slug: &str,
-    body_markdown: &str,
-    now: i64,
-) -> Result<i64> {
-    let r = render_body(c, body_markdown)?;
+pub fn upsert_page_by_slug(c: &mut Conn, p: &PageInput) -> Result<i64> {
+    let r = render_body(c, &p.body_markdown)?;
     let existing: Option<i64> = c
-        .query_opt("SELECT id FROM pages WHERE slug = ?", params![slug])?
+        .query_opt("SELECT id FROM pages WHERE slug = ?", params![&p.slug])?
         .map(|row| row.get(0))
         .transpose()?;
     match existing {
         Some(id) => {
             c.execute(
-                "UPDATE pages SET title = ?, body_markdown = ?, body_html = ?, body_text = ?, updated_at = ? WHERE id = ?",
-                params![title, body_markdown, r.html, r.text, now, id],
+                "UPDATE pages SET title = ?, body_markdown = ?, body_html = ?, body_text = ?, status = ?, show_in_nav = ?, \
+                 nav_order = ?, created_at = ?, updated_at = ? WHERE id = ?",
+                params![&p.title, &p.body_markdown, r.html, r.text, p.status.as_str(), p.show_in_nav, p.nav_order,
+                    p.created_at, p.updated_at, id],
             )?;
             Ok(id)
         }
         None => c.insert(
-            "INSERT INTO pages (title, slug, body_markdown, body_html, body_text, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            params![title, slug, body_markdown, r.html, r.text, now, now],
+            "INSERT INTO pages (title, slug, body_markdown, body_html, body_text, status, show_in_nav, nav_order, \
+             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            params![&p.title, &p.slug, &p.body_markdown, r.html, r.text, p.status.as_str(), p.show_in_nav,
+                p.nav_order, p.created_at, p.updated_at],
         ),
     }
+}
+
+/// Sets a post's creation and last-change times (import keeps the file's).
+pub fn set_post_times(c: &mut Conn, id: i64, created: i64, updated: i64) -> Result<()> {
+    c.execute(
+        "UPDATE posts SET created_at = ?, updated_at = ? WHERE id = ?",
+        params![created, updated, id],
+    )?;
+    Ok(())
 }

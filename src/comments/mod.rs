@@ -18,6 +18,9 @@ pub struct CommentNode {
     pub avatar_url: Option<String>,
     pub initials: String,
     pub replies: Vec<CommentNode>,
+    /// On a page that starts inside a thread: the comment this one is held in,
+    /// shown on an earlier page.
+    pub continues: Option<i64>,
 }
 
 /// Replies deeper than this are shown under their ancestor at this depth.
@@ -34,13 +37,11 @@ pub fn find(tree: &[CommentNode], id: i64) -> Option<&CommentNode> {
     })
 }
 
-/// The page (1-based, `per_page` top-level threads a page) that shows the
-/// comment `id`, replies included.
-pub fn page_of(tree: &[CommentNode], id: i64, per_page: u32) -> Option<u32> {
-    let thread = tree
-        .iter()
-        .position(|t| find(std::slice::from_ref(t), id).is_some())?;
-    u32::try_from(thread / per_page.max(1) as usize + 1).ok()
+/// The page (1-based, `per_page` comments a page in reading order) that
+/// shows the comment `id`.
+pub fn page_showing(order: &[store::Placed], id: i64, per_page: u32) -> Option<u32> {
+    let at = order.iter().position(|p| p.id == id)?;
+    u32::try_from(at / per_page.max(1) as usize + 1).ok()
 }
 
 /// Up to two initials of a name ("Ada Lovelace" → "AL"), for generated avatars.
@@ -62,26 +63,22 @@ pub fn initials(name: &str) -> String {
 mod tests {
     use super::*;
 
-    fn node(id: i64, replies: Vec<CommentNode>) -> CommentNode {
-        CommentNode {
-            id,
-            replies,
-            ..CommentNode::default()
-        }
-    }
-
     #[test]
-    fn a_comment_is_on_the_page_of_its_thread() {
-        let tree = vec![
-            node(1, vec![node(2, vec![node(3, vec![])])]),
-            node(4, vec![]),
-            node(5, vec![node(6, vec![])]),
-        ];
-        assert_eq!(page_of(&tree, 3, 2), Some(1));
-        assert_eq!(page_of(&tree, 4, 2), Some(1));
-        assert_eq!(page_of(&tree, 6, 2), Some(2));
-        assert_eq!(page_of(&tree, 6, 1), Some(3));
-        assert_eq!(page_of(&tree, 7, 2), None);
-        assert_eq!(page_of(&tree, 5, 0), Some(3), "0 a page counts as 1");
+    fn a_comment_is_on_the_page_of_its_place_in_reading_order() {
+        let order = store::depth_first(store::attach(&[
+            (1, None),
+            (2, Some(1)),
+            (4, None),
+            (3, Some(2)),
+            (5, None),
+            (6, Some(5)),
+        ]));
+        // Reading order: 1, 2, 3, 4, 5, 6.
+        assert_eq!(page_showing(&order, 3, 2), Some(2));
+        assert_eq!(page_showing(&order, 4, 2), Some(2));
+        assert_eq!(page_showing(&order, 6, 2), Some(3));
+        assert_eq!(page_showing(&order, 6, 1), Some(6));
+        assert_eq!(page_showing(&order, 7, 2), None);
+        assert_eq!(page_showing(&order, 5, 0), Some(5), "0 a page counts as 1");
     }
 }

@@ -27,6 +27,44 @@ pub fn routes() -> Vec<Route> {
     routes![create, unsubscribe]
 }
 
+/// Remembers, for this visitor only, the comments they sent that wait for a
+/// moderator, so the post page can show them where they were written. A
+/// private cookie scoped to the post's path: other pages stay cacheable.
+pub const PENDING: &str = crate::web::cache::PENDING_COOKIE;
+/// The most pending comments a visitor's cookie remembers per post.
+const PENDING_KEPT: usize = 20;
+
+/// The ids of this visitor's comments awaiting moderation on the post `slug`.
+pub fn pending_ids(jar: &CookieJar<'_>) -> Vec<i64> {
+    jar.get_private(PENDING)
+        .map(|c| {
+            c.value()
+                .split(',')
+                .filter_map(|id| id.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn remember_pending(jar: &CookieJar<'_>, slug: &str, id: i64, https: bool) {
+    let mut ids = pending_ids(jar);
+    ids.push(id);
+    let start = ids.len().saturating_sub(PENDING_KEPT);
+    let value = ids[start..]
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    jar.add_private(
+        Cookie::build((PENDING, value))
+            .path(format!("/posts/{slug}"))
+            .http_only(true)
+            .secure(https)
+            .same_site(rocket::http::SameSite::Lax)
+            .max_age(rocket::time::Duration::days(7)),
+    );
+}
+
 /// When this visitor was last shown a comment form (private cookie, so it cannot be forged).
 pub const SHOWN_AT: &str = "carnet_form_shown";
 
@@ -146,6 +184,11 @@ fn target(c: &mut Conn, slug: &str) -> Result<(i64, bool, i64)> {
     Ok((row.get(0)?, row.get(1)?, row.get(2)?))
 }
 
+/// What the commenter is told after sending, next to the form
+/// (a flash of this kind is shown there, not at the top of the page).
+pub const FLASH_KIND: &str = "comment";
+const AWAITING: &str = "Thank you! Your comment is awaiting moderation. Only you can see it until a moderator approves it.";
+
 #[post("/posts/<slug>/comments", data = "<form>")]
 #[allow(clippy::too_many_arguments)]
 async fn create(
@@ -167,20 +210,25 @@ async fn create(
         Permission::Closed => return Err(Error::Forbidden),
         Permission::LoginRequired | Permission::ConfirmRequired => return Err(Error::Forbidden),
     }
-    let here = format!("/posts/{slug}#comments");
-    let accepted = || {
-        Ok(Ok(Flash::success(
-            Redirect::to(here.clone()),
-            "Thank you! Your comment is awaiting moderation.",
-        )))
-    };
-    // Bots: a filled honeypot, or a form sent faster than a person can write.
-    let shown_at = jar
-        .get_private(SHOWN_AT)
-        .and_then(|c| c.value().parse::<i64>().ok());
-    let too_fast = shown_at.is_none_or(|t| dates::now() - t < site.settings.comment_min_seconds);
-    if !f.website.trim().is_empty() || too_fast {
-        return accepted();
+    // Every attempt counts, whatever becomes of it: a flood gets 429.
+    let (client, rate) = (ip.0.clone(), site.settings.rates.rate_comments_per_minute);
+    db.run(move |c| {
+        Limit {
+            bucket: "comment",
+            max: rate,
+            window: 60,
+        }
+        .hit(c, &client, dates::now())
+    })
+    .await?;
+    let form_anchor = format!("/posts/{slug}#leave-a-comment");
+    // A filled honeypot is a bot: it alone is dropped, looking accepted.
+    if !f.website.trim().is_empty() {
+        return Ok(Ok(Flash::new(
+            Redirect::to(form_anchor),
+            FLASH_KIND,
+            AWAITING,
+        )));
     }
     let v = match validate(&f, &visitor) {
         Ok(v) => v,
@@ -190,6 +238,7 @@ async fn create(
             let shown = CommentsShown {
                 page: None,
                 reply_to: f.parent,
+                pending: pending_ids(jar),
             };
             let page = post_page(
                 db,
@@ -206,14 +255,23 @@ async fn create(
             return Ok(Err((Status::UnprocessableEntity, page)));
         }
     };
+    // A form sent faster than a person writes is a hint of a bot, not proof
+    // (a paste, an autofill, a short "thanks!"): an anonymous comment then
+    // waits for a moderator; a member with a confirmed address is trusted.
+    let member = visitor.user().is_some_and(|u| u.email_confirmed);
+    let shown_at = jar
+        .get_private(SHOWN_AT)
+        .and_then(|c| c.value().parse::<i64>().ok());
+    let too_fast =
+        !member && shown_at.is_none_or(|t| dates::now() - t < site.settings.comment_min_seconds);
     let settings = site.settings.clone();
     let user = visitor.user().cloned();
     let (mailer, wake) = (mailer.inner().clone(), mailer.inner().clone());
     let parent = f.parent;
     let notify_wanted = f.notify.0;
+    let client = ip.0;
     let outcome = db
         .run(move |c| {
-            Limit { bucket: "comment", max: settings.rates.rate_comments_per_minute, window: 60 }.hit(c, &ip.0, dates::now())?;
             if let Some(p) = parent {
                 let ok: i64 = c.query_scalar(
                     "SELECT COUNT(*) FROM comments WHERE id = ? AND post_id = ? AND status = 'approved'",
@@ -225,8 +283,10 @@ async fn create(
             }
             let status = if spam_reason(&settings, &v.body, &v.name, &v.email).is_some() {
                 "spam"
-            } else if user.as_ref().is_some_and(|u| u.email_confirmed) {
+            } else if member {
                 "approved"
+            } else if too_fast {
+                "pending"
             } else {
                 // A visitor's address is trusted once a moderator approved one of its
                 // anonymous comments; a member's address never is (anyone can type it).
@@ -243,7 +303,7 @@ async fn create(
                     "INSERT INTO comments (post_id, parent_id, user_id, author_name, author_email, body, body_html, status, ip, \
                      notify_replies, unsubscribe_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     params![post_id, parent, user.as_ref().map(|u| u.id), &v.name, &v.email, &v.body,
-                        markdown::render_comment(&v.body), status, &ip.0, notify_wanted,
+                        markdown::render_comment(&v.body), status, &client, notify_wanted,
                         unsubscribe.as_deref().map(digest), dates::now()],
                 )?;
                 if status != "spam" {
@@ -260,14 +320,21 @@ async fn create(
     wake.wake();
     let (id, status) = outcome;
     Ok(Ok(match status {
-        "approved" => Flash::success(
+        "approved" => Flash::new(
             Redirect::to(format!("/posts/{slug}?comment={id}#comment-{id}")),
+            FLASH_KIND,
             "Your comment is published.",
         ),
-        _ => Flash::success(
-            Redirect::to(here),
-            "Thank you! Your comment is awaiting moderation.",
-        ),
+        // Pending or quarantined as spam: either way a moderator decides, and
+        // the writer sees it, marked, where they wrote it.
+        _ => {
+            remember_pending(jar, slug, id, site.settings.https());
+            Flash::new(
+                Redirect::to(format!("/posts/{slug}#comment-{id}")),
+                FLASH_KIND,
+                AWAITING,
+            )
+        }
     }))
 }
 

@@ -359,6 +359,16 @@ impl Conn {
         }
     }
 
+    /// What ends a `SELECT` that locks the rows it reads until the transaction
+    /// ends (PostgreSQL, MySQL). SQLite needs none: its write transaction
+    /// (`BEGIN IMMEDIATE`) already excludes every other writer.
+    pub fn for_update(&self) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite => "",
+            Backend::Postgres | Backend::Mysql => " FOR UPDATE",
+        }
+    }
+
     /// `?, ?, ?` for an `IN (…)` list of `n` values.
     pub fn placeholders(n: usize) -> String {
         vec!["?"; n].join(", ")
@@ -368,10 +378,14 @@ impl Conn {
 /// The pool settings every backend shares: 8 connections (the default
 /// `max_blocking` of 16 threads never waits long for one), one kept open when
 /// idle (the others are opened when load needs them: a faster start, less idle
-/// memory), and a 10 s wait for one under overload.
+/// memory), and a bounded wait for one under overload, after which the
+/// request gets a 503 with `Retry-After` (`Error::Unavailable`), not a 500.
 pub(crate) fn pool_builder<M: r2d2::ManageConnection>() -> r2d2::Builder<M> {
     r2d2::Pool::builder()
         .max_size(8)
         .min_idle(Some(1))
-        .connection_timeout(std::time::Duration::from_secs(10))
+        .connection_timeout(POOL_WAIT)
 }
+
+/// The longest a request waits for a free connection.
+pub const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);

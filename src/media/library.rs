@@ -211,6 +211,37 @@ pub fn record(
     )
 }
 
+/// A library entry as export and import carry it.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub file_name: String,
+    pub original_name: String,
+    pub mime: String,
+    pub size_bytes: i64,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub thumb: Option<String>,
+    pub variants: Vec<Variant>,
+    pub uploader: Option<i64>,
+    pub created_at: i64,
+}
+
+/// Creates the entry, or replaces the one with the same file name (import).
+pub fn upsert(c: &mut Conn, m: &Record) -> Result<()> {
+    let variants = serde_json::to_string(&m.variants).unwrap_or_else(|_| "[]".into());
+    c.execute(
+        "DELETE FROM media WHERE file_name = ?",
+        params![&m.file_name],
+    )?;
+    c.insert(
+        "INSERT INTO media (file_name, original_name, mime, size_bytes, width, height, uploader_id, created_at, variants, thumb) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![&m.file_name, &m.original_name, &m.mime, m.size_bytes, m.width, m.height, m.uploader, m.created_at,
+            variants, m.thumb.as_deref()],
+    )?;
+    Ok(())
+}
+
 const COLUMNS: &str =
     "id, file_name, original_name, mime, size_bytes, width, height, thumb, variants, created_at";
 

@@ -19,14 +19,15 @@ pub struct Report {
     pub posts: usize,
     pub pages: usize,
     pub comments: usize,
+    pub media: usize,
 }
 
 impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} users, {} tags, {} posts, {} pages, {} comments",
-            self.users, self.tags, self.posts, self.pages, self.comments
+            "{} users, {} tags, {} posts, {} pages, {} comments, {} media",
+            self.users, self.tags, self.posts, self.pages, self.comments, self.media
         )
     }
 }
@@ -68,6 +69,107 @@ fn time(path: impl Fn() -> String, value: &str) -> Result<i64> {
         .ok_or_else(|| at(path(), format!("{value:?} is not an RFC 3339 date")))
 }
 
+/// An optional date of the file, `default` when absent.
+fn optional_time(path: impl Fn() -> String, value: Option<&str>, default: i64) -> Result<i64> {
+    match value {
+        Some(t) => time(path, t),
+        None => Ok(default),
+    }
+}
+
+/// A stored file's name as the media folder holds it: no way out of the
+/// folder, no hidden files.
+fn check_file_name(name: &str) -> std::result::Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 200
+        && name
+            .split('/')
+            .all(|part| !part.is_empty() && !part.starts_with('.'))
+        && name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-' | '_' | '/'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{name:?} is not a media file name"))
+    }
+}
+
+/// The id of user `name`, from the file or the database.
+fn user_id(
+    c: &mut Conn,
+    users: &HashMap<String, i64>,
+    name: &str,
+) -> std::result::Result<i64, String> {
+    let name = users::normalize_username(name)?;
+    if let Some(id) = users.get(&name) {
+        return Ok(*id);
+    }
+    match users::store::by_username(c, &name) {
+        Ok(Some(u)) => Ok(u.id),
+        Ok(None) => Err(format!(
+            "no user named {name:?} in the file or the database"
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn import_media(
+    c: &mut Conn,
+    file: &SiteFile,
+    now: i64,
+    users: &HashMap<String, i64>,
+    report: &mut Report,
+) -> Result<()> {
+    for (i, m) in file.media.iter().enumerate() {
+        let p = |field: &str| format!("media[{i}].{field}");
+        check_file_name(&m.file_name).map_err(|e| at(p("file_name"), e))?;
+        if let Some(thumb) = &m.thumb {
+            check_file_name(thumb).map_err(|e| at(p("thumb"), e))?;
+        }
+        let mut variants = Vec::with_capacity(m.variants.len());
+        for (j, v) in m.variants.iter().enumerate() {
+            check_file_name(&v.file)
+                .map_err(|e| at(format!("media[{i}].variants[{j}].file"), e))?;
+            variants.push(crate::media::library::Variant {
+                width: v.width,
+                file: v.file.clone(),
+            });
+        }
+        if !m.mime.starts_with("image/") {
+            return Err(at(p("mime"), format!("{:?} is not an image type", m.mime)));
+        }
+        let uploader = match &m.uploader {
+            Some(name) => Some(user_id(c, users, name).map_err(|e| at(p("uploader"), e))?),
+            None => None,
+        };
+        let record = crate::media::library::Record {
+            file_name: m.file_name.clone(),
+            original_name: m.original_name.clone(),
+            mime: m.mime.clone(),
+            size_bytes: m.size_bytes,
+            width: m.width,
+            height: m.height,
+            thumb: m.thumb.clone(),
+            variants,
+            uploader,
+            created_at: optional_time(|| p("created_at"), m.created_at.as_deref(), now)?,
+        };
+        crate::media::library::upsert(c, &record)?;
+        report.media += 1;
+    }
+    Ok(())
+}
+
+/// The admin's settings; keys this version does not know are ignored.
+fn import_settings(c: &mut Conn, file: &SiteFile) -> Result<()> {
+    let known: Vec<(&str, String)> = crate::site_settings::KEYS
+        .iter()
+        .filter_map(|k| file.settings.get(*k).map(|v| (*k, v.clone())))
+        .collect();
+    crate::site_settings::save(c, &known)
+}
+
 fn slug_of(path: impl Fn() -> String, given: Option<&str>, title: &str) -> Result<String> {
     let slug = match given {
         Some(s) if !s.is_empty() => s.to_string(),
@@ -92,7 +194,9 @@ pub fn import(c: &mut Conn, file: &SiteFile) -> Result<Report> {
         let tags = import_tags(c, file, &mut report)?;
         let posts = import_posts(c, file, now, &users, &tags, &mut report)?;
         import_pages(c, file, now, &mut report)?;
-        import_comments(c, &file.comments, &posts, &mut report)?;
+        import_comments(c, &file.comments, &posts, &users, &mut report)?;
+        import_media(c, file, now, &users, &mut report)?;
+        import_settings(c, file)?;
         Ok(report)
     })
 }
@@ -117,17 +221,13 @@ fn import_users(
             )
         })?;
         if let Some(hash) = &u.password_hash {
-            if !hash.starts_with("$argon2") {
-                return Err(at(
-                    p("password_hash"),
-                    "only argon2 PHC strings ($argon2id$…) are accepted",
-                ));
-            }
+            users::password::check_imported(hash).map_err(|m| at(p("password_hash"), m))?;
         }
-        let created = match &u.created_at {
-            Some(t) => time(|| p("created_at"), t)?,
-            None => now,
-        };
+        if let Some(avatar) = &u.avatar {
+            check_file_name(avatar).map_err(|m| at(p("avatar"), m))?;
+        }
+        let created = optional_time(|| p("created_at"), u.created_at.as_deref(), now)?;
+        let updated = optional_time(|| p("updated_at"), u.updated_at.as_deref(), now)?;
         if ids.contains_key(&username) {
             return Err(at(p("username"), format!("{username:?} appears twice")));
         }
@@ -145,18 +245,19 @@ fn import_users(
         let id = match users::store::by_username(c, &username)? {
             Some(existing) => {
                 c.execute(
-                    "UPDATE users SET email = ?, display_name = ?, bio = ?, role = ?, is_active = ?, \
-                     password_hash = COALESCE(?, password_hash), updated_at = ? WHERE id = ?",
-                    params![&email, &u.display_name, &u.bio, role.as_str(), u.is_active,
-                        u.password_hash.as_deref(), now, existing.id],
+                    "UPDATE users SET email = ?, display_name = ?, bio = ?, avatar = ?, role = ?, is_active = ?, \
+                     email_confirmed = ?, password_hash = COALESCE(?, password_hash), created_at = ?, updated_at = ? \
+                     WHERE id = ?",
+                    params![&email, &u.display_name, &u.bio, u.avatar.as_deref(), role.as_str(), u.is_active,
+                        u.email_confirmed, u.password_hash.as_deref(), created, updated, existing.id],
                 )?;
                 existing.id
             }
             None => c.insert(
-                "INSERT INTO users (username, email, display_name, bio, role, password_hash, is_active, \
-                 email_confirmed, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-                params![&username, &email, &u.display_name, &u.bio, role.as_str(),
-                    u.password_hash.as_deref(), u.is_active, created, now],
+                "INSERT INTO users (username, email, display_name, bio, avatar, role, password_hash, is_active, \
+                 email_confirmed, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                params![&username, &email, &u.display_name, &u.bio, u.avatar.as_deref(), role.as_str(),
+                    u.password_hash.as_deref(), u.is_active, u.email_confirmed, created, updated],
             )?,
         };
         ids.insert(username, id);
@@ -249,7 +350,10 @@ fn import_posts(
             cover_image: post.cover_image.clone().filter(|e| !e.trim().is_empty()),
             comments_enabled: post.comments_enabled,
         };
+        let created = optional_time(|| p("created_at"), post.created_at.as_deref(), now)?;
+        let updated = optional_time(|| p("updated_at"), post.updated_at.as_deref(), now)?;
         let id = write::upsert_post_by_slug(c, &input, now)?;
+        write::set_post_times(c, id, created, updated)?;
         write::set_post_tags(c, id, &tag_ids)?;
         ids.insert(slug, id);
         report.posts += 1;
@@ -271,7 +375,31 @@ fn import_pages(c: &mut Conn, file: &SiteFile, now: i64, report: &mut Report) ->
                 format!("{slug:?} appears twice"),
             ));
         }
-        write::upsert_page_by_slug(c, title, &slug, &page.body_markdown, now)?;
+        let status = PostStatus::parse(&page.status).ok_or_else(|| {
+            at(
+                format!("pages[{i}].status"),
+                format!("{:?} is not draft or published", page.status),
+            )
+        })?;
+        let input = write::PageInput {
+            title: title.to_string(),
+            slug,
+            body_markdown: page.body_markdown.clone(),
+            status,
+            show_in_nav: page.show_in_nav,
+            nav_order: page.nav_order,
+            created_at: optional_time(
+                || format!("pages[{i}].created_at"),
+                page.created_at.as_deref(),
+                now,
+            )?,
+            updated_at: optional_time(
+                || format!("pages[{i}].updated_at"),
+                page.updated_at.as_deref(),
+                now,
+            )?,
+        };
+        write::upsert_page_by_slug(c, &input)?;
         report.pages += 1;
     }
     Ok(())
@@ -283,6 +411,7 @@ fn import_comments(
     c: &mut Conn,
     comments: &[CommentRecord],
     posts: &HashMap<String, i64>,
+    users: &HashMap<String, i64>,
     report: &mut Report,
 ) -> Result<()> {
     let mut by_file_id: HashMap<i64, usize> = HashMap::new();
@@ -316,7 +445,11 @@ fn import_comments(
             users::normalize_email(&cm.author_email).map_err(|m| at(p("author_email"), m))?
         };
         let created = time(|| p("created_at"), &cm.created_at)?;
-        checked.push((post_id, email, created));
+        let user_id = match &cm.user {
+            Some(name) => Some(user_id(c, users, name).map_err(|m| at(p("user"), m))?),
+            None => None,
+        };
+        checked.push((post_id, email, created, user_id));
     }
     for (i, cm) in comments.iter().enumerate() {
         if let Some(parent) = cm.parent {
@@ -339,7 +472,7 @@ fn import_comments(
     let mut db_ids: Vec<Option<i64>> = vec![None; comments.len()];
     for i in order {
         let cm = &comments[i];
-        let (post_id, email, created) = &checked[i];
+        let (post_id, email, created, user_id) = &checked[i];
         let parent_id = cm
             .parent
             .and_then(|p| by_file_id.get(&p))
@@ -353,15 +486,18 @@ fn import_comments(
             Some(row) => {
                 let id: i64 = row.get(0)?;
                 c.execute(
-                    "UPDATE comments SET parent_id = ?, author_name = ?, body = ?, body_html = ?, status = ? WHERE id = ?",
-                    params![parent_id, &cm.author_name, &cm.body, html, &cm.status, id],
+                    "UPDATE comments SET parent_id = ?, user_id = ?, author_name = ?, body = ?, body_html = ?, status = ?, \
+                     ip = ?, notify_replies = ?, unsubscribe_hash = ? WHERE id = ?",
+                    params![parent_id, *user_id, &cm.author_name, &cm.body, html, &cm.status, cm.ip.as_deref(),
+                        cm.notify_replies, cm.unsubscribe_hash.as_deref(), id],
                 )?;
                 id
             }
             None => c.insert(
-                "INSERT INTO comments (post_id, parent_id, author_name, author_email, body, body_html, status, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                params![*post_id, parent_id, &cm.author_name, email, &cm.body, html, &cm.status, *created],
+                "INSERT INTO comments (post_id, parent_id, user_id, author_name, author_email, body, body_html, status, \
+                 created_at, ip, notify_replies, unsubscribe_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                params![*post_id, parent_id, *user_id, &cm.author_name, email, &cm.body, html, &cm.status, *created,
+                    cm.ip.as_deref(), cm.notify_replies, cm.unsubscribe_hash.as_deref()],
             )?,
         };
         db_ids[i] = Some(id);

@@ -27,8 +27,20 @@ async fn load(req: &Request<'_>) -> Option<Session> {
         .value()
         .to_string();
     let db = req.rocket().state::<Db>()?;
-    match db.run(move |c| session::lookup(c, &token)).await {
-        Ok(found) => found,
+    let lookup = token.clone();
+    match db.run(move |c| session::lookup(c, &lookup)).await {
+        Ok(Some(found)) => {
+            // Sliding expiry: the cookie lives as long as the session does.
+            if found.renewed {
+                let https = req
+                    .rocket()
+                    .state::<crate::config::Settings>()
+                    .is_some_and(crate::config::Settings::https);
+                session::set_cookie(req.cookies(), token, https);
+            }
+            Some(found)
+        }
+        Ok(None) => None,
         Err(e) => {
             log::error!("session lookup: {e}");
             None

@@ -80,17 +80,33 @@ fn notice(site: &Site<'_>, heading: &str, message: &str) -> Template {
 }
 
 /// A local path to go to after login; anything else (other sites,
-/// `//host`, `/\host`, schemes) falls back to the home page.
+/// `//host`, `/\host`, schemes) falls back to the home page. Characters a URL
+/// cannot hold as they are (`/é`, a space, a quote) are percent-encoded, so
+/// the redirect is always a valid `Location`.
 pub fn safe_next(next: &str) -> String {
-    let ok = next.starts_with('/')
+    use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+    const NOT_IN_URL: &AsciiSet = &CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'<')
+        .add(b'>')
+        .add(b'`')
+        .add(b'{')
+        .add(b'}')
+        .add(b'|')
+        .add(b'^');
+    let local = next.starts_with('/')
         && !next.starts_with("//")
         && !next.starts_with("/\\")
         && !next.chars().any(|c| c.is_control() || c == '\\')
         && next.len() <= 2000;
-    if ok {
-        next.to_string()
-    } else {
-        "/".to_string()
+    if !local {
+        return "/".to_string();
+    }
+    let encoded = utf8_percent_encode(next, NOT_IN_URL).to_string();
+    match rocket::http::uri::Reference::parse(&encoded) {
+        Ok(r) if r.scheme().is_none() && r.authority().is_none() => encoded,
+        _ => "/".to_string(),
     }
 }
 
@@ -132,71 +148,77 @@ fn login_page(site: Site<'_>, csrf: CsrfToken, next: Option<&str>) -> Template {
     .render(&site)
 }
 
-enum LoginOutcome {
-    Ok { user_id: i64 },
-    Refused(&'static str),
-}
-
-/// Checks credentials with the per-IP and per-account limits; argon2 runs here,
-/// on the blocking pool.
-fn check_login(
-    c: &mut Conn,
-    s: &Settings,
-    ip: &str,
-    login: &str,
-    pw: &str,
-) -> Result<LoginOutcome> {
-    let now = dates::now();
-    limit("login", s.rates.rate_login_per_minute, 60).hit(c, ip, now)?;
-    let key = login.trim().to_lowercase();
-    // Counted per name typed, known or not, so a lock-out does not tell which
-    // accounts exist.
-    let failures = limit(
+/// The per-account limit on wrong passwords, shared by every form that asks
+/// for one (login, password and address changes).
+fn failure_limit(s: &Settings) -> Limit {
+    limit(
         "login-failure",
         s.rates.rate_login_failures_per_account,
         15 * 60,
-    );
-    failures.check(c, &key, now)?;
-    let user = if key.contains('@') {
-        store::by_email(c, &key)?
-    } else {
-        store::by_username(c, &key)?
-    };
-    let Some(user) = user else {
-        // Same work as a real check, so timing does not reveal unknown accounts.
-        password::verify(pw, DUMMY_HASH);
-        failures.record(c, &key, now)?;
-        return Ok(LoginOutcome::Refused("Wrong username or password."));
-    };
-    failures.check(c, &user.username, now)?;
-    let hash = store::password_hash(c, user.id)?;
-    if !hash.as_deref().is_some_and(|h| password::verify(pw, h)) {
-        failures.record(c, &key, now)?;
-        if key != user.username {
-            failures.record(c, &user.username, now)?;
-        }
-        return Ok(LoginOutcome::Refused("Wrong username or password."));
-    }
-    if !user.is_active {
-        return Ok(LoginOutcome::Refused("This account is deactivated."));
-    }
-    if !user.email_confirmed {
-        return Ok(LoginOutcome::Refused(
-            "Please confirm your email address first: open the link we mailed you (or ask for a new one below).",
-        ));
-    }
-    if hash.as_deref().is_some_and(password::needs_rehash) {
-        let fresh = password::hash(pw)?;
-        c.execute(
-            "UPDATE users SET password_hash = ? WHERE id = ?",
-            params![fresh, user.id],
-        )?;
-    }
-    Ok(LoginOutcome::Ok { user_id: user.id })
+    )
 }
 
-/// A valid argon2id hash of a random string, verified when the account does not exist.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$2kEtNlxbMbpPOp2IbCKdyA$dCgNtu2u6xlUZCzzdD3q+Cdj2IadyxZMnszQt24UkUs";
+/// A password that turned out right, with its account.
+struct Proven {
+    user: super::User,
+    hash: Option<String>,
+}
+
+/// Checks a password typed by someone who may be guessing. The attempt is
+/// counted per IP and as a failure of the account name before argon2 runs, so
+/// guesses sent in parallel cannot all slip under the limit; argon2 runs on a
+/// blocking thread holding no database connection; a right password gives its
+/// count back. `typed` is a username or an address; unknown names cost the
+/// same work as known ones and count too, so neither timing nor lock-outs
+/// tell which accounts exist.
+async fn guarded_check(
+    db: &Db,
+    s: &Settings,
+    ip: &str,
+    typed: &str,
+    password: &str,
+) -> Result<Option<Proven>> {
+    let now = dates::now();
+    let (per_ip, failures) = (
+        limit("login", s.rates.rate_login_per_minute, 60),
+        failure_limit(s),
+    );
+    let (ip, key) = (ip.to_string(), typed.trim().to_lowercase());
+    let (keys, account) = db
+        .run(move |c| {
+            per_ip.hit(c, &ip, now)?;
+            failures.hit(c, &key, now)?;
+            let user = if key.contains('@') {
+                store::by_email(c, &key)?
+            } else {
+                store::by_username(c, &key)?
+            };
+            let mut keys = vec![key.clone()];
+            let Some(user) = user else {
+                return Ok((keys, None));
+            };
+            if user.username != key {
+                failures.hit(c, &user.username, now)?;
+                keys.push(user.username.clone());
+            }
+            let hash = store::password_hash(c, user.id)?;
+            Ok((keys, Some(Proven { user, hash })))
+        })
+        .await?;
+    let hash = account.as_ref().and_then(|a| a.hash.clone());
+    let right = password::verify_apart(password.to_string(), hash).await? && account.is_some();
+    if !right {
+        return Ok(None);
+    }
+    db.run(move |c| {
+        for key in &keys {
+            failures.forgive(c, key, now)?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(account)
+}
 
 #[post("/accounts/login", data = "<form>")]
 #[allow(clippy::too_many_arguments)]
@@ -210,13 +232,8 @@ async fn login(
     form: CsrfForm<LoginForm>,
 ) -> Result<std::result::Result<Flash<Redirect>, (Status, Template)>> {
     let f = form.into_inner();
-    let settings = site.settings.clone();
-    let (login, pw, client) = (f.username.clone(), f.password.clone(), ip.0.clone());
-    let outcome = db
-        .run(move |c| check_login(c, &settings, &client, &login, &pw))
-        .await?;
-    match outcome {
-        LoginOutcome::Ok { user_id } => {
+    match login_user(db, &site.settings, &ip.0, &f.username, &f.password).await? {
+        Ok(user_id) => {
             let agent = user_agent.0;
             let token = db
                 .run(move |c| session::create(c, user_id, Some(ip.0), agent))
@@ -228,7 +245,7 @@ async fn login(
                 "You are logged in.",
             )))
         }
-        LoginOutcome::Refused(message) => {
+        Err(message) => {
             let mut errors = Errors::new();
             errors.insert("_form", message.to_string());
             let view = form_view(
@@ -242,6 +259,40 @@ async fn login(
             Ok(Err(respond(view, &site, &errors)))
         }
     }
+}
+
+/// Checks a login; the user's id, or why they cannot log in. A hash made with
+/// older parameters is made again with today's.
+async fn login_user(
+    db: &Db,
+    s: &Settings,
+    ip: &str,
+    login: &str,
+    pw: &str,
+) -> Result<std::result::Result<i64, &'static str>> {
+    let Some(Proven { user, hash }) = guarded_check(db, s, ip, login, pw).await? else {
+        return Ok(Err("Wrong username or password."));
+    };
+    if !user.is_active {
+        return Ok(Err("This account is deactivated."));
+    }
+    if !user.email_confirmed {
+        return Ok(Err(
+            "Please confirm your email address first: open the link we mailed you (or ask for a new one below).",
+        ));
+    }
+    if hash.as_deref().is_some_and(password::needs_rehash) {
+        let fresh = password::hash_apart(pw.to_string()).await?;
+        let id = user.id;
+        db.run(move |c| {
+            c.execute(
+                "UPDATE users SET password_hash = ? WHERE id = ?",
+                params![fresh, id],
+            )
+        })
+        .await?;
+    }
+    Ok(Ok(user.id))
 }
 
 /// The request's `User-Agent`, trimmed, for the session list.
@@ -317,11 +368,18 @@ fn check_new_password(errors: &mut Errors, pw: &str, confirm: &str, username: &s
     }
 }
 
-/// Validates the signup form; returns (username, email) or the errors.
-fn check_signup(
-    c: &mut Conn,
-    f: &SignupForm,
-) -> Result<std::result::Result<(String, String), Errors>> {
+/// What a valid signup form asks for.
+enum Signup {
+    /// A new account for (username, email).
+    New(String, String),
+    /// The address already has an account (named here): the visitor is told
+    /// the same as for a new one, and the address's owner gets a mail.
+    Known(super::User),
+}
+
+/// Validates the signup form. A taken username is said (usernames are
+/// public); a known address is not (anyone could probe for it).
+fn check_signup(c: &mut Conn, f: &SignupForm) -> Result<std::result::Result<Signup, Errors>> {
     let mut errors = Errors::new();
     let username = normalize_username(&f.username)
         .map_err(|m| errors.insert("username", m))
@@ -340,15 +398,16 @@ fn check_signup(
             errors.insert("username", "This username is taken.".into());
         }
     }
-    if let Some(e) = &email {
-        if store::by_email(c, e)?.is_some() {
-            errors.insert("email", "An account already uses this address.".into());
-        }
+    let (Some(username), Some(email)) = (username, email) else {
+        return Ok(Err(errors));
+    };
+    if !errors.is_empty() {
+        return Ok(Err(errors));
     }
-    match (username, email) {
-        (Some(u), Some(e)) if errors.is_empty() => Ok(Ok((u, e))),
-        _ => Ok(Err(errors)),
-    }
+    Ok(Ok(match store::by_email(c, &email)? {
+        Some(owner) => Signup::Known(owner),
+        None => Signup::New(username, email),
+    }))
 }
 
 #[post("/accounts/signup", data = "<form>")]
@@ -365,19 +424,30 @@ async fn signup(
     let settings = site.settings.clone();
     let (mailer, wake) = (mailer.inner().clone(), mailer.inner().clone());
     let values = serde_json::json!({"username": f.username, "email": f.email});
-    let outcome = db
+    let rate = settings.rates.rate_signup_per_hour;
+    let (password, checked) = (f.password.clone(), f);
+    // Every attempt counts, so the form cannot be used to probe names quickly.
+    let checked = db
         .run(move |c| {
-            let (username, email) = match check_signup(c, &f)? {
-                Ok(ok) => ok,
-                Err(errors) => return Ok(Err(errors)),
-            };
-            limit("signup", settings.rates.rate_signup_per_hour, 3600).hit(
-                c,
-                &ip.0,
-                dates::now(),
-            )?;
-            let hash = password::hash(&f.password)?;
-            c.transaction(|c| {
+            limit("signup", rate, 3600).hit(c, &ip.0, dates::now())?;
+            check_signup(c, &checked)
+        })
+        .await?;
+    let signup = match checked {
+        Ok(signup) => signup,
+        Err(errors) => {
+            let view = form_view("accounts/signup.html", &csrf, &errors, values).title("Sign up");
+            return Ok(Err(respond(view, &site, &errors)));
+        }
+    };
+    // Hashed before the database is asked for a connection.
+    let hash = match &signup {
+        Signup::New(..) => Some(password::hash_apart(password).await?),
+        Signup::Known(_) => None,
+    };
+    db.run(move |c| {
+        c.transaction(|c| match signup {
+            Signup::New(username, email) => {
                 let id = store::create(
                     c,
                     &store::NewUser {
@@ -385,7 +455,7 @@ async fn signup(
                         email: &email,
                         display_name: "",
                         role: Role::Member,
-                        password_hash: Some(&hash),
+                        password_hash: hash.as_deref(),
                         email_confirmed: false,
                         created_at: dates::now(),
                     },
@@ -399,21 +469,24 @@ async fn signup(
                     &email,
                     Kind::ConfirmEmail,
                 )
-            })?;
-            Ok(Ok(()))
+            }
+            Signup::Known(owner) => {
+                let ctx = serde_json::json!({
+                    "username": owner.username,
+                    "login_link": link(&settings, "/accounts/login"),
+                    "reset_link": link(&settings, "/accounts/password-reset"),
+                });
+                mailer.queue(c, "account_exists", &owner.email, None, ctx)?;
+                Ok(())
+            }
         })
-        .await?;
+    })
+    .await?;
     wake.wake();
-    match outcome {
-        Ok(()) => Ok(Ok(Flash::success(
-            Redirect::to("/accounts/login"),
-            "Almost done: we sent you a mail with a link to confirm your address. Open it, then log in.",
-        ))),
-        Err(errors) => {
-            let view = form_view("accounts/signup.html", &csrf, &errors, values).title("Sign up");
-            Ok(Err(respond(view, &site, &errors)))
-        }
-    }
+    Ok(Ok(Flash::success(
+        Redirect::to("/accounts/login"),
+        "Almost done: we sent you a mail with a link to confirm your address. Open it, then log in.",
+    )))
 }
 
 /// Issues a confirmation token and queues its mail (to `email`).
@@ -656,23 +729,25 @@ async fn reset_password(
 ) -> Result<std::result::Result<Flash<Redirect>, (Status, Template)>> {
     let f = form.into_inner();
     let key = token.to_string();
-    let outcome = db
+    let user = db
         .run(move |c| {
             let Some(t) = tokens::peek(c, &key, &[Kind::PasswordReset])? else {
                 return Err(Error::invalid(INVALID_RESET));
             };
-            let user = store::by_id(c, t.user_id)?.ok_or_else(|| Error::invalid(INVALID_RESET))?;
-            let mut errors = Errors::new();
-            check_new_password(
-                &mut errors,
-                &f.password,
-                &f.password_confirm,
-                &user.username,
-            );
-            if !errors.is_empty() {
-                return Ok(Err(errors));
-            }
-            let hash = password::hash(&f.password)?;
+            store::by_id(c, t.user_id)?.ok_or_else(|| Error::invalid(INVALID_RESET))
+        })
+        .await?;
+    let mut errors = Errors::new();
+    check_new_password(
+        &mut errors,
+        &f.password,
+        &f.password_confirm,
+        &user.username,
+    );
+    let outcome = if errors.is_empty() {
+        let hash = password::hash_apart(f.password.clone()).await?;
+        let key = token.to_string();
+        db.run(move |c| {
             c.transaction(|c| {
                 if tokens::redeem(c, &key, &[Kind::PasswordReset])?.is_none() {
                     return Err(Error::invalid(INVALID_RESET));
@@ -683,10 +758,14 @@ async fn reset_password(
                     "UPDATE users SET email_confirmed = 1 WHERE id = ?",
                     params![user.id],
                 )?;
-                Ok(Ok(()))
+                Ok(())
             })
         })
         .await?;
+        Ok(())
+    } else {
+        Err(errors)
+    };
     match outcome {
         Ok(()) => Ok(Ok(Flash::success(
             Redirect::to("/accounts/login"),
@@ -895,33 +974,41 @@ async fn profile_password(
     let f = form.into_inner();
     let user = me.0.user.clone();
     let user_id = user.id;
-    let outcome = db
-        .run(move |c| {
-            let mut errors = Errors::new();
-            let current = store::password_hash(c, user_id)?;
-            if !current
-                .as_deref()
-                .is_some_and(|h| password::verify(&f.current_password, h))
-            {
-                errors.insert(
-                    "current_password",
-                    "This is not your current password.".into(),
-                );
-            }
-            check_new_password(
-                &mut errors,
-                &f.password,
-                &f.password_confirm,
-                &user.username,
-            );
-            if !errors.is_empty() {
-                return Ok(Err(errors));
-            }
-            let hash = password::hash(&f.password)?;
-            store::set_password(c, user_id, &hash)?;
-            Ok(Ok(session::create(c, user_id, Some(ip.0), agent.0)?))
-        })
-        .await?;
+    let mut errors = Errors::new();
+    let right = guarded_check(
+        db,
+        &site.settings,
+        &ip.0,
+        &user.username,
+        &f.current_password,
+    )
+    .await?
+    .is_some();
+    if !right {
+        errors.insert(
+            "current_password",
+            "This is not your current password.".into(),
+        );
+    }
+    check_new_password(
+        &mut errors,
+        &f.password,
+        &f.password_confirm,
+        &user.username,
+    );
+    let outcome = if errors.is_empty() {
+        let hash = password::hash_apart(f.password.clone()).await?;
+        Ok(db
+            .run(move |c| {
+                c.transaction(|c| {
+                    store::set_password(c, user_id, &hash)?;
+                    session::create(c, user_id, Some(ip.0), agent.0)
+                })
+            })
+            .await?)
+    } else {
+        Err(errors)
+    };
     match outcome {
         Ok(token) => {
             session::set_cookie(jar, token, site.settings.https());
@@ -956,12 +1043,14 @@ struct EmailChangeForm {
 
 /// Sends a confirmation link to the new address; the change happens when it is opened.
 #[post("/accounts/profile/email", data = "<form>")]
+#[allow(clippy::too_many_arguments)]
 async fn profile_email(
     db: &State<Db>,
     mailer: &State<Mailer>,
     site: Site<'_>,
     csrf: CsrfToken,
     me: LoggedIn,
+    ip: ClientIp,
     form: CsrfForm<EmailChangeForm>,
 ) -> Result<std::result::Result<Flash<Redirect>, (Status, Template)>> {
     let f = form.into_inner();
@@ -969,6 +1058,9 @@ async fn profile_email(
     let settings = site.settings.clone();
     let (mailer, wake) = (mailer.inner().clone(), mailer.inner().clone());
     let values = serde_json::json!({"email": f.email});
+    let right = guarded_check(db, &settings, &ip.0, &user.username, &f.current_password)
+        .await?
+        .is_some();
     let outcome = db
         .run(move |c| {
             let mut errors = Errors::new();
@@ -982,11 +1074,7 @@ async fn profile_email(
                     errors.insert("email", "Another account uses this address.".into());
                 }
             }
-            let current = store::password_hash(c, user.id)?;
-            if !current
-                .as_deref()
-                .is_some_and(|h| password::verify(&f.current_password, h))
-            {
+            if !right {
                 errors.insert(
                     "current_password",
                     "This is not your current password.".into(),
@@ -1031,6 +1119,36 @@ async fn profile_email(
             )
             .await?;
             Ok(Err(respond(view, &site, &errors)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_local_and_is_always_a_valid_location() {
+        assert_eq!(safe_next("/admin/posts?page=2"), "/admin/posts?page=2");
+        assert_eq!(safe_next("/é"), "/%C3%A9");
+        assert_eq!(safe_next("/a b\"c"), "/a%20b%22c");
+        assert_eq!(safe_next("/posts/x#comments"), "/posts/x#comments");
+        for outside in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil",
+            "admin",
+            "",
+            "/\n",
+        ] {
+            assert_eq!(safe_next(outside), "/", "{outside:?}");
+        }
+        for hostile in ["/%", "/[x]", "/a?b=%zz", "/ünïcödé?q=ü"] {
+            let out = safe_next(hostile);
+            assert!(
+                rocket::http::uri::Reference::parse(&out).is_ok(),
+                "{hostile:?} → {out:?}"
+            );
         }
     }
 }

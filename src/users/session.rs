@@ -36,6 +36,9 @@ pub struct Session {
     pub id: String,
     pub user: User,
     pub csrf_token: String,
+    /// The expiry was pushed back by this request: the cookie's Max-Age is
+    /// sent again, so the browser keeps it as long as the server does.
+    pub renewed: bool,
 }
 
 /// Starts a new session for `user_id`; returns the cookie value. A new id at
@@ -71,7 +74,8 @@ pub fn lookup(c: &mut Conn, token: &str) -> Result<Option<Session>> {
         return Ok(None);
     };
     let last_seen: i64 = r.get(1)?;
-    if now - last_seen > 60 {
+    let renewed = now - last_seen > 60;
+    if renewed {
         c.execute(
             "UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE id = ?",
             params![now, now + IDLE_SECS, &id],
@@ -80,6 +84,7 @@ pub fn lookup(c: &mut Conn, token: &str) -> Result<Option<Session>> {
     let role: String = r.get(8)?;
     Ok(Some(Session {
         id,
+        renewed,
         csrf_token: r.get(0)?,
         user: User {
             id: r.get(2)?,

@@ -80,10 +80,7 @@ pub struct IfNoneMatch(pub Option<String>, pub bool);
 impl<'r> FromRequest<'r> for IfNoneMatch {
     type Error = ();
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        let gzip = req
-            .headers()
-            .get_one("Accept-Encoding")
-            .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+        let gzip = super::headers::accepts_gzip(req.headers().get_one("Accept-Encoding"));
         Outcome::Success(IfNoneMatch(
             req.headers().get_one("If-None-Match").map(str::to_string),
             gzip,

@@ -114,6 +114,14 @@ pub fn digest(parts: &[&[u8]]) -> String {
 }
 
 impl Cached {
+    /// Bytes this page holds in memory: the body, its token-splice pieces and
+    /// its gzip copy.
+    fn weight(&self) -> usize {
+        self.body.len()
+            + self.pieces.iter().map(|p| p.len()).sum::<usize>()
+            + self.gzip.as_ref().map_or(0, |g| g.len())
+    }
+
     pub fn new(body: String, content_type: ContentType, last_modified: Option<i64>) -> Cached {
         let has_token = body.contains(TOKEN_PLACEHOLDER.as_str());
         let pieces = if has_token {
@@ -152,7 +160,13 @@ struct Pages {
 struct Entry {
     page: Cached,
     used: u64,
+    /// Everything this entry holds: key, page, bookkeeping.
+    weight: usize,
 }
+
+/// Bookkeeping per entry (map slot, `Cached` fields, `Arc` headers), counted
+/// against the budget with the bytes.
+const ENTRY_OVERHEAD: usize = 256;
 
 impl Pages {
     fn clear(&mut self, fresh: Freshness) {
@@ -180,7 +194,7 @@ impl Pages {
                 break;
             }
             if let Some(old) = self.entries.remove(&key) {
-                self.bytes = self.bytes.saturating_sub(old.page.body.len());
+                self.bytes = self.bytes.saturating_sub(old.weight);
             }
         }
     }
@@ -200,6 +214,32 @@ pub struct PageCache {
 
 /// Paths whose responses are never put in the page cache.
 const NEVER_CACHED: &[&str] = &["/static/", "/media/", "/healthz", "/accounts/", "/admin"];
+
+/// Pages being rendered at once that get a render lock (keys are at most
+/// `MAX_KEY` bytes, so the map stays under a few MB).
+const MAX_RENDER_LOCKS: usize = 4096;
+
+/// The query parameters any cached page reads; the others are left out of the
+/// cache key, so `/sitemap.xml?x=<65,000 × a>` is the sitemap's own entry.
+const QUERY_KEYS: &[&str] = &["page", "q", "part", "reply_to", "comment"];
+/// Longer keys (a very long search) are served but never cached.
+const MAX_KEY: usize = 512;
+
+/// The cache key of a URI: its path and the query parameters pages read, in
+/// their order; `None` when that is still longer than `MAX_KEY`.
+pub fn normalized_key(path: &str, query: Option<&str>) -> Option<String> {
+    let mut key = path.to_string();
+    let mut first = true;
+    for pair in query.unwrap_or("").split('&') {
+        let name = pair.split('=').next().unwrap_or("");
+        if QUERY_KEYS.contains(&name) {
+            key.push(if first { '?' } else { '&' });
+            key.push_str(pair);
+            first = false;
+        }
+    }
+    (key.len() <= MAX_KEY).then_some(key)
+}
 
 /// How long a request waits for another one rendering the same page.
 const RENDER_WAIT: Duration = Duration::from_secs(5);
@@ -235,10 +275,15 @@ impl Default for PageCache {
 
 impl PageCache {
     /// The render lock of `key`.
+    /// `None` when too many pages are being rendered at once: the request then
+    /// renders without waiting for the others (the map stays bounded).
     fn render_lock(&self, key: &str) -> Option<Arc<rocket::tokio::sync::Mutex<()>>> {
         let mut renders = self.renders.lock().ok()?;
-        if renders.len() > 4096 {
+        if renders.len() >= MAX_RENDER_LOCKS {
             renders.retain(|_, lock| Arc::strong_count(lock) > 1);
+            if renders.len() >= MAX_RENDER_LOCKS && !renders.contains_key(key) {
+                return None;
+            }
         }
         Some(renders.entry(key.to_string()).or_default().clone())
     }
@@ -306,15 +351,26 @@ impl PageCache {
             pages.clear(fresh);
         }
         if let Some(old) = pages.entries.remove(&key) {
-            pages.bytes = pages.bytes.saturating_sub(old.page.body.len());
+            pages.bytes = pages.bytes.saturating_sub(old.weight);
         }
-        pages.make_room(page.body.len());
-        pages.bytes += page.body.len();
+        let weight = key.len() + page.weight() + ENTRY_OVERHEAD;
+        if weight > pages.budget / 4 {
+            return; // one page may not push out most of the others
+        }
+        pages.make_room(weight);
+        pages.bytes += weight;
         pages.tick += 1;
         let used = pages.tick;
-        pages.entries.insert(key, Entry { page, used });
+        pages.entries.insert(key, Entry { page, used, weight });
     }
 }
+
+/// A visitor's own comments awaiting moderation (a private cookie scoped to
+/// the post's path): the page that shows them is theirs alone.
+pub const PENDING_COOKIE: &str = "carnet_pending";
+
+/// Cookies that make a page personal: never served from or stored in the cache.
+const PERSONAL_COOKIES: &[&str] = &[crate::users::session::COOKIE, "_flash", PENDING_COOKIE];
 
 /// The cache key of a request that may be served from (and stored in) the cache:
 /// a GET from a visitor without a session and without a pending flash message.
@@ -326,10 +382,13 @@ impl<'r> FromRequest<'r> for CacheKey {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
         let cookies = req.cookies();
-        let personal =
-            cookies.get(crate::users::session::COOKIE).is_some() || cookies.get("_flash").is_some();
-        let key =
-            (req.method() == rocket::http::Method::Get && !personal).then(|| req.uri().to_string());
+        let personal = PERSONAL_COOKIES
+            .iter()
+            .any(|name| cookies.get(name).is_some());
+        let uri = req.uri();
+        let key = (req.method() == rocket::http::Method::Get && !personal)
+            .then(|| normalized_key(uri.path().as_str(), uri.query().map(|q| q.as_str())))
+            .flatten();
         Outcome::Success(CacheKey(key))
     }
 }
@@ -444,7 +503,7 @@ mod tests {
     fn a_flood_of_new_pages_evicts_the_least_recently_used_ones() {
         let cache = PageCache::default();
         if let Ok(mut pages) = cache.pages.lock() {
-            pages.budget = 1000;
+            pages.budget = 4000;
         }
         let fresh = Freshness {
             version: 1,
@@ -457,8 +516,48 @@ mod tests {
             cache.put(format!("/search?q={i}"), fresh, page(300));
         }
         let pages = cache.pages.lock().unwrap();
-        assert!(pages.bytes <= 1000, "{}", pages.bytes);
+        assert!(pages.bytes <= 4000, "{}", pages.bytes);
         assert!(pages.entries.contains_key("/search?q=19"));
         assert!(!pages.entries.contains_key("/search?q=0"));
+    }
+
+    #[test]
+    fn junk_query_strings_share_the_page_s_key_and_everything_stored_counts() {
+        let junk = format!("x={}", "a".repeat(65_000));
+        assert_eq!(
+            normalized_key("/sitemap.xml", Some(&junk)).as_deref(),
+            Some("/sitemap.xml")
+        );
+        assert_eq!(
+            normalized_key("/search", Some("utm=1&q=rust&page=2&fbclid=z")).as_deref(),
+            Some("/search?q=rust&page=2")
+        );
+        let long_search = format!("q={}", "b".repeat(600));
+        assert_eq!(normalized_key("/search", Some(&long_search)), None);
+
+        // A compressible page of 64 KiB: its gzip copy counts too.
+        let cache = PageCache::default();
+        let fresh = Freshness {
+            version: 1,
+            next_publish: None,
+        };
+        let body = "<p>hello</p>".repeat(6000);
+        let page = Cached::new(body.clone(), ContentType::HTML, None);
+        let gz = page.gzip.as_ref().map_or(0, |g| g.len());
+        assert!(gz > 0);
+        cache.put("/".into(), fresh, page);
+        let pages = cache.pages.lock().unwrap();
+        assert_eq!(pages.bytes, 1 + body.len() + gz + ENTRY_OVERHEAD);
+    }
+
+    #[test]
+    fn the_render_lock_map_stays_bounded() {
+        let cache = PageCache::default();
+        let held: Vec<_> = (0..MAX_RENDER_LOCKS)
+            .map(|i| cache.render_lock(&format!("/search?q={i}")).unwrap())
+            .collect();
+        assert!(cache.render_lock("/search?q=one-more").is_none());
+        drop(held);
+        assert!(cache.render_lock("/search?q=one-more").is_some());
     }
 }

@@ -99,6 +99,19 @@ impl Limit {
     }
 }
 
+impl Limit {
+    /// Takes back one hit counted at `now` (a login that turned out right:
+    /// failures are counted before the check so parallel guesses cannot all
+    /// slip under the limit, and a success gives its count back).
+    pub fn forgive(&self, c: &mut Conn, subject: &str, now: i64) -> Result<()> {
+        c.execute(
+            "UPDATE rate_limits SET hits = hits - 1 WHERE bucket = ? AND subject = ? AND window_start = ? AND hits > 0",
+            params![self.bucket, subject_key(subject).as_ref(), self.window_start(now)],
+        )?;
+        Ok(())
+    }
+}
+
 /// Forgets windows that ended more than a day ago (housekeeping).
 pub fn purge(c: &mut Conn, now: i64) -> Result<u64> {
     c.execute(

@@ -303,10 +303,8 @@ impl<'r> rocket::response::Responder<'r, 'static> for Page {
                 res.sized_body(body.size(), body);
             }
             None => {
-                let accepts_gzip = req
-                    .headers()
-                    .get_one("Accept-Encoding")
-                    .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+                let accepts_gzip =
+                    crate::web::headers::accepts_gzip(req.headers().get_one("Accept-Encoding"));
                 res.header(rocket::http::Header::new("Vary", "Accept-Encoding"));
                 match page.gzip.as_ref().filter(|_| accepts_gzip) {
                     Some(gz) => {
