@@ -1,5 +1,6 @@
 //! Background work started with the server: the mail worker and housekeeping
-//! (expired sessions, tokens and rate-limit windows).
+//! (expired sessions, tokens and rate-limit windows; sent mails and outbox
+//! files past `mail_retention_days`).
 
 use std::time::Duration;
 
@@ -17,26 +18,36 @@ pub fn fairing(db: Db, mailer: Mailer) -> impl Fairing {
     AdHoc::on_liftoff("Background tasks", move |_| {
         let (db, mailer) = (db.clone(), mailer.clone());
         Box::pin(async move {
+            let settings = mailer.settings().clone();
             tokio::spawn(worker::run(db.clone(), mailer));
-            tokio::spawn(housekeeping(db));
+            tokio::spawn(housekeeping(db, settings));
         })
     })
 }
 
-async fn housekeeping(db: Db) {
+async fn housekeeping(db: Db, settings: crate::config::Settings) {
+    let keep = i64::from(settings.mail_retention_days) * 24 * 3600;
     loop {
         let result = db
-            .run(|c| {
+            .run(move |c| {
+                let now = crate::dates::now();
                 let sessions = session::purge_expired(c)?;
                 let tokens = tokens::purge(c)?;
-                let windows = rate_limit::purge(c, crate::dates::now())?;
-                Ok((sessions, tokens, windows))
+                let windows = rate_limit::purge(c, now)?;
+                let mails = crate::mail::queue::purge(c, now - keep)?;
+                Ok((sessions, tokens, windows, mails))
             })
             .await;
+        let outbox = settings.outbox_dir();
+        let files = tokio::task::spawn_blocking(move || {
+            crate::mail::transport::purge_outbox(&outbox, Duration::from_secs(keep.unsigned_abs()))
+        })
+        .await
+        .unwrap_or(0);
         match result {
-            Ok((s, t, w)) if s + t + w > 0 => {
-                log::info!("housekeeping: removed {s} sessions, {t} tokens, {w} rate-limit windows")
-            }
+            Ok((s, t, w, m)) if s + t + w + m + files > 0 => log::info!(
+                "housekeeping: removed {s} sessions, {t} tokens, {w} rate-limit windows, {m} old mails, {files} outbox files"
+            ),
             Ok(_) => {}
             Err(e) => log::error!("housekeeping: {e}"),
         }

@@ -92,7 +92,11 @@ pub struct Settings {
     pub mail_retry_base_secs: u64,
     /// Attempts before a mail is marked failed (kept, visible to admins).
     pub mail_max_attempts: u32,
-    /// Comments sent sooner than this after the page was shown are dropped as bot traffic.
+    /// Days a sent or failed mail's record (and a `log` transport's outbox
+    /// file) is kept before housekeeping removes it.
+    pub mail_retention_days: u32,
+    /// Anonymous comments sent sooner than this after the page was shown wait
+    /// for moderation (a hint of a bot, never a reason to drop them).
     pub comment_min_seconds: i64,
     /// Comments with more links than this are stored as spam.
     pub comment_max_links: usize,
@@ -136,6 +140,7 @@ struct Raw {
     rates: RateLimits,
     mail_retry_base_secs: u64,
     mail_max_attempts: u32,
+    mail_retention_days: u32,
     comment_min_seconds: i64,
     comment_max_links: usize,
     comment_blocklist: Vec<String>,
@@ -196,6 +201,7 @@ impl Default for Raw {
             rates: RateLimits::default(),
             mail_retry_base_secs: 15,
             mail_max_attempts: 12,
+            mail_retention_days: 30,
             comment_min_seconds: 3,
             comment_max_links: 3,
             comment_blocklist: Vec::new(),
@@ -337,6 +343,7 @@ fn resolve(raw: Raw, profile: String, secret_key_configured: bool) -> Result<Set
         rates: raw.rates,
         mail_retry_base_secs: raw.mail_retry_base_secs.max(1),
         mail_max_attempts: raw.mail_max_attempts.max(1),
+        mail_retention_days: raw.mail_retention_days.max(1),
         comment_min_seconds: raw.comment_min_seconds.max(0),
         comment_max_links: raw.comment_max_links,
         comment_blocklist: raw.comment_blocklist,
@@ -386,10 +393,22 @@ impl Settings {
         default_site_url(self.address, self.port)
     }
 
-    /// Creates the data folder, the media folder and the template override folder.
+    /// Creates the data folder, the media folder and the template override
+    /// folder. A data folder Carnet creates is private (0700) whatever the
+    /// umask; when it holds the media folder it is 0711 instead, so a proxy
+    /// serving `/media/` from disk can pass through it (it still cannot list
+    /// it, and the database, key and outbox files in it are 0600). Media
+    /// files are public (0644, folder 0755). Folders that already exist keep
+    /// the mode their owner gave them (e.g. systemd's `StateDirectoryMode`).
     pub fn prepare_dirs(&self) -> Result<()> {
-        for dir in [&self.data_dir, &self.media_dir, &self.templates_dir()] {
-            std::fs::create_dir_all(dir).map_err(|e| {
+        let media_inside = self.media_dir.starts_with(&self.data_dir);
+        let data_mode = if media_inside { 0o711 } else { 0o700 };
+        for (dir, mode) in [
+            (&self.data_dir, data_mode),
+            (&self.media_dir, 0o755),
+            (&self.templates_dir(), 0o700),
+        ] {
+            create_dir_with_mode(dir, mode).map_err(|e| {
                 Error::Config(format!("cannot create folder {}: {e}", dir.display()))
             })?;
         }
@@ -447,6 +466,39 @@ pub fn secret_key_from_file(data_dir: &Path) -> Result<String> {
     write_private(&path, key.as_bytes())
         .map_err(|e| Error::Config(format!("cannot write {}: {e}", path.display())))?;
     Ok(key)
+}
+
+/// Creates `dir` (and its parents) if missing, giving the new folder `mode`
+/// whatever the umask; an existing folder is left as it is.
+pub fn create_dir_with_mode(dir: &Path, mode: u32) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    Ok(())
+}
+
+/// Makes an existing file readable by its owner only (the database, its
+/// write-ahead log); a missing file is not an error.
+pub fn make_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// Writes a file readable by its owner only, atomically (temp file renamed into place).

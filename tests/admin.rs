@@ -390,6 +390,14 @@ fn uploads_are_checked_reencoded_and_resized() {
             !hay.contains("GPS-SECRET-LOCATION") && !hay.contains("Exif"),
             "{name} keeps metadata"
         );
+        // Public files: a proxy serving /media/ from disk can read them.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let path = site.path().join("data/media").join(&name);
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o644, "{name}");
+        }
     }
     let before = site.media_files();
 

@@ -373,3 +373,72 @@ fn a_busy_database_is_a_503_with_retry_after() {
     drop(held);
     assert_eq!(common::get(&client, "/archive").0, 200);
 }
+
+/// The database, its log and the outbox are readable by Carnet's user alone,
+/// whatever the umask; media are public (a proxy may serve them from disk); a
+/// sent mail keeps its metadata, not its body (a reset link stays nowhere).
+#[test]
+#[cfg(unix)]
+fn secrets_stay_private_and_mail_bodies_go_once_sent() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Rocket.toml"),
+        "[default]\nmail_transport = \"log\"\n",
+    )
+    .unwrap();
+    let server = Server::start(dir.path());
+    let b = Browser::new(server.port);
+    assert_eq!(signup(&b, "nina", "nina@example.net").status, 303);
+    let data = dir.path().join("data");
+    let outbox = data.join("outbox");
+    let started = std::time::Instant::now();
+    let eml = loop {
+        let found = std::fs::read_dir(&outbox)
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(Result::ok);
+        if let Some(entry) = found {
+            break entry.path();
+        }
+        assert!(started.elapsed() < WAIT, "the mail reaches the outbox");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&eml), 0o600, "outbox file");
+    assert_eq!(mode(&outbox), 0o700, "outbox folder");
+    assert_eq!(mode(&data.join("carnet.db")), 0o600, "database");
+    assert_eq!(mode(&data.join("carnet.db-wal")), 0o600, "write-ahead log");
+    assert_eq!(mode(&data.join("secret_key")), 0o600, "secret key");
+    assert_eq!(
+        mode(&data),
+        0o711,
+        "data folder: passable to reach media, not listable"
+    );
+    assert_eq!(mode(&data.join("media")), 0o755);
+    // Delivered: the body (with its confirmation link) is gone from the queue.
+    let db = common::backend::site_db(dir.path());
+    let started = std::time::Instant::now();
+    while db.scalar::<i64>("SELECT COUNT(*) FROM mail_queue WHERE status = 'sent'", &[]) == 0 {
+        assert!(started.elapsed() < WAIT);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let row = db.row(
+        "SELECT to_addr, subject, body_text, body_html FROM mail_queue WHERE status = 'sent'",
+        &[],
+    );
+    assert_eq!(row.get::<String>(0).unwrap(), "nina@example.net");
+    assert!(!row.get::<String>(1).unwrap().is_empty());
+    assert_eq!(row.get::<String>(2).unwrap(), "");
+    assert_eq!(row.get::<String>(3).unwrap(), "");
+    // Past the retention, housekeeping forgets the record and the file.
+    let mut c = db.0.conn().unwrap();
+    assert_eq!(
+        carnet::mail::queue::purge(&mut c, carnet::dates::now() + 1).unwrap(),
+        1
+    );
+    assert_eq!(
+        carnet::mail::transport::purge_outbox(&outbox, Duration::ZERO),
+        1
+    );
+}

@@ -15,13 +15,19 @@ pub type Conn = r2d2::PooledConnection<SqliteConnectionManager>;
 
 pub fn pool(path: &Path) -> Result<Pool> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| {
+        crate::config::create_dir_with_mode(dir, 0o700).map_err(|e| {
             Error::Config(format!(
                 "cannot create database folder {}: {e}",
                 dir.display()
             ))
         })?;
     }
+    private_files(path).map_err(|e| {
+        Error::Config(format!(
+            "cannot make database {} private: {e}",
+            path.display()
+        ))
+    })?;
     let manager = SqliteConnectionManager::file(path).with_init(|c| {
         c.busy_timeout(Duration::from_secs(5))?;
         c.execute_batch(
@@ -36,6 +42,29 @@ pub fn pool(path: &Path) -> Result<Pool> {
     super::pool_builder()
         .build(manager)
         .map_err(|e| Error::Config(format!("cannot open database {}: {e}", path.display())))
+}
+
+/// The database file is created 0600 before SQLite opens it, whatever the
+/// umask: SQLite gives its write-ahead log and shared-memory files the mode of
+/// the database, so they are private too. Files of an older install are made
+/// private as well.
+fn private_files(path: &Path) -> std::io::Result<()> {
+    if !path.exists() {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
+            _ => {}
+        }
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        crate::config::make_private(Path::new(&name))?;
+    }
+    Ok(())
 }
 
 fn bind(params: &[Value]) -> Vec<rusqlite::types::Value> {

@@ -77,12 +77,26 @@ pub fn next_due(c: &mut Conn) -> Result<Option<i64>> {
     )
 }
 
+/// Records a delivery. The body is dropped at once: it may hold a password
+/// reset or confirmation link, or the text of a comment deleted since, and it
+/// is never needed again; the metadata (to, subject, state, times) stays until
+/// `purge`.
 pub fn mark_sent(c: &mut Conn, id: i64, now: i64) -> Result<()> {
     c.execute(
-        "UPDATE mail_queue SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE id = ?",
+        "UPDATE mail_queue SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL, \
+         body_text = '', body_html = '' WHERE id = ?",
         params![now, id],
     )?;
     Ok(())
+}
+
+/// Forgets sent and failed mails created before `before` (housekeeping, after
+/// `mail_retention_days`); queued mails are kept whatever their age.
+pub fn purge(c: &mut Conn, before: i64) -> Result<u64> {
+    c.execute(
+        "DELETE FROM mail_queue WHERE status IN ('sent', 'failed') AND created_at < ?",
+        params![before],
+    )
 }
 
 /// Records a failed attempt: retried at `retry_at`, or marked `failed` when there is none.

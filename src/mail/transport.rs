@@ -40,10 +40,19 @@ fn write_to_outbox(settings: &Settings, id: i64, m: &Message) -> Result<String, 
         .write_to_vec()
         .map_err(|e| e.to_string())?;
     let dir = settings.outbox_dir();
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    crate::config::create_dir_with_mode(&dir, 0o700)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
     let path = dir.join(format!("{stamp}-{id}.eml"));
-    std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    // Mails hold reset and confirmation links: readable by Carnet's user only.
+    let write = || -> std::io::Result<()> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        std::io::Write::write_all(&mut options.open(&path)?, &bytes)
+    };
+    write().map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     log::info!(
         "mail to {} “{}” written to {}",
         m.to,
@@ -51,6 +60,27 @@ fn write_to_outbox(settings: &Settings, id: i64, m: &Message) -> Result<String, 
         path.display()
     );
     Ok(format!("written to {}", path.display()))
+}
+
+/// Removes outbox files older than `keep`; returns how many.
+pub fn purge_outbox(dir: &std::path::Path, keep: Duration) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > keep);
+        let eml = entry.path().extension().is_some_and(|e| e == "eml");
+        if old && eml && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 async fn send_smtp(settings: &Settings, m: &Message) -> Result<String, String> {

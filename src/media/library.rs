@@ -95,6 +95,9 @@ impl Writer {
             |e: std::io::Error| Refusal::Unprocessable(format!("the file could not be saved: {e}"));
         let mut tmp = tempfile::NamedTempFile::new_in(&self.dir).map_err(fail)?;
         std::io::Write::write_all(&mut tmp, bytes).map_err(fail)?;
+        // Files meant for the public: readable by a proxy serving /media/
+        // from disk (the temporary file is 0600 while it is written).
+        public(tmp.as_file()).map_err(fail)?;
         let path = self.dir.join(name);
         tmp.persist(&path).map_err(|e| fail(e.error))?;
         self.written.push(path);
@@ -108,6 +111,18 @@ impl Writer {
     }
 }
 
+/// Gives a stored media file its public mode, 0644.
+pub(crate) fn public(file: &std::fs::File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(())
+}
+
 /// Decodes, strips metadata by re-encoding, resizes; writes everything or nothing.
 /// GIFs are stored as PNG (their first frame).
 pub fn process(dir: &Path, bytes: &[u8]) -> std::result::Result<Processed, Refusal> {
@@ -118,7 +133,7 @@ pub fn process(dir: &Path, bytes: &[u8]) -> std::result::Result<Processed, Refus
         ImageFormat::WebP => ImageFormat::WebP,
         _ => ImageFormat::Png,
     };
-    std::fs::create_dir_all(dir)
+    crate::config::create_dir_with_mode(dir, 0o755)
         .map_err(|e| Refusal::Unprocessable(format!("the media folder is unusable: {e}")))?;
     let stem = crate::users::session::random_token()[..22]
         .to_lowercase()

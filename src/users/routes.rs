@@ -872,9 +872,10 @@ async fn store_avatar(settings: &Settings, bytes: Vec<u8>) -> std::result::Resul
         let png = images::square_png(&img, 256)?;
         let name = format!("avatars/{}.png", session::random_token());
         let write = || -> std::io::Result<()> {
-            std::fs::create_dir_all(&dir)?;
+            crate::config::create_dir_with_mode(&dir, 0o755)?;
             let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
             std::io::Write::write_all(&mut tmp, &png)?;
+            crate::media::library::public(tmp.as_file())?;
             tmp.persist(dir.join(name.trim_start_matches("avatars/")))
                 .map_err(|e| e.error)?;
             Ok(())
