@@ -442,3 +442,64 @@ fn secrets_stay_private_and_mail_bodies_go_once_sent() {
         1
     );
 }
+
+/// A `/proc/<pid>/status` figure in KiB (`VmHWM`: the peak resident memory).
+#[cfg(target_os = "linux")]
+fn proc_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// Four members upload a 12000×7400 PNG avatar (259 KB on the wire, 89 MB of
+/// pixels) at the same moment: the jobs share one 256 MB budget, so the
+/// server's peak memory stays within it (it took about 1 GB).
+#[test]
+#[cfg(target_os = "linux")]
+fn four_huge_avatars_at_once_stay_within_the_image_memory_budget() {
+    let site = site("max_upload_bytes = 20000000");
+    let mut png = Vec::new();
+    image::DynamicImage::ImageLuma8(image::GrayImage::from_fn(12_000, 7_400, |x, y| {
+        image::Luma([((x / 500 + y / 500) % 2 * 200) as u8])
+    }))
+    .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+    .unwrap();
+    let browsers: Vec<Browser> = ["root", "rita", "al", "mo"]
+        .iter()
+        .map(|u| site.login(u))
+        .collect();
+    let before = proc_kib(site.server.pid(), "VmRSS:");
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let uploads: Vec<_> = browsers
+            .iter()
+            .map(|b| {
+                let png = &png;
+                s.spawn(move || {
+                    let token = b.get("/accounts/profile").csrf();
+                    b.post_multipart(
+                        "/accounts/profile",
+                        &[("csrf_token", &token), ("display_name", "Big")],
+                        ("avatar", "big.png", png),
+                    )
+                    .status
+                })
+            })
+            .collect();
+        uploads.into_iter().map(|u| u.join().unwrap()).collect()
+    });
+    assert_eq!(statuses, vec![303; 4], "every avatar is taken");
+    let peak = proc_kib(site.server.pid(), "VmHWM:");
+    let grown_mib = peak.saturating_sub(before) / 1024;
+    eprintln!(
+        "image memory: peak {} MiB, {grown_mib} MiB over the start",
+        peak / 1024
+    );
+    assert!(grown_mib < 256 + 64, "peak grew by {grown_mib} MiB");
+    let avatars: i64 = site
+        .db()
+        .scalar("SELECT COUNT(*) FROM users WHERE avatar IS NOT NULL", &[]);
+    assert_eq!(avatars, 4);
+}

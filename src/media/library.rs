@@ -3,10 +3,8 @@
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
 
 use image::{DynamicImage, ImageFormat};
-use rocket::tokio::sync::Semaphore;
 use serde::{Deserialize, Serialize};
 
 use super::images::{self, Refusal};
@@ -17,9 +15,6 @@ use crate::{dates, params};
 /// Widths of the resized copies used in `srcset`.
 pub const WIDTHS: [u32; 3] = [400, 800, 1600];
 pub const THUMB_WIDTH: u32 = 320;
-
-/// Decoding and resizing are heavy: at most two at once, whatever the load.
-pub(crate) static SLOTS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(2));
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Variant {
@@ -58,7 +53,13 @@ fn encode(img: &DynamicImage, format: ImageFormat) -> std::result::Result<Vec<u8
     let mut out = Vec::new();
     let result = if format == ImageFormat::Jpeg {
         let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
-        img.to_rgb8().write_with_encoder(encoder)
+        match img {
+            // What JPEG decodes to: encoded as is, no full-size copy.
+            DynamicImage::ImageRgb8(_) | DynamicImage::ImageLuma8(_) => {
+                img.write_with_encoder(encoder)
+            }
+            _ => img.to_rgb8().write_with_encoder(encoder),
+        }
     } else {
         img.write_to(&mut Cursor::new(&mut out), format)
     };
@@ -135,9 +136,7 @@ pub fn process(dir: &Path, bytes: &[u8]) -> std::result::Result<Processed, Refus
     };
     crate::config::create_dir_with_mode(dir, 0o755)
         .map_err(|e| Refusal::Unprocessable(format!("the media folder is unusable: {e}")))?;
-    let stem = crate::users::session::random_token()[..22]
-        .to_lowercase()
-        .replace(['-', '_'], "x");
+    let stem = random_stem();
     let mut writer = Writer {
         dir: dir.to_path_buf(),
         written: Vec::new(),
@@ -164,7 +163,7 @@ fn write_all(
     let (width, height) = (img.width(), img.height());
     let mut variants = Vec::new();
     for target in WIDTHS.iter().copied().filter(|t| *t < width) {
-        let resized = img.resize(target, u32::MAX, image::imageops::FilterType::CatmullRom);
+        let resized = images::downscale(img, target, image::imageops::FilterType::CatmullRom);
         let same = encode(&resized, format)?;
         let webp = encode(&resized, ImageFormat::WebP)?;
         // WebP where it is smaller, the original format otherwise.
@@ -180,13 +179,16 @@ fn write_all(
             file,
         });
     }
-    let thumb_img = if width > THUMB_WIDTH {
-        img.resize(THUMB_WIDTH, u32::MAX, image::imageops::FilterType::Triangle)
-    } else {
-        img.clone()
-    };
     let thumb = format!("{stem}-thumb.{ext}");
-    w.write(&thumb, &encode(&thumb_img, format)?)?;
+    let thumb_bytes = if width > THUMB_WIDTH {
+        encode(
+            &images::downscale(img, THUMB_WIDTH, image::imageops::FilterType::Triangle),
+            format,
+        )?
+    } else {
+        encode(img, format)?
+    };
+    w.write(&thumb, &thumb_bytes)?;
     Ok(Processed {
         file_name,
         mime: mime(format),
@@ -198,18 +200,38 @@ fn write_all(
     })
 }
 
-/// `process` off the async executor, two at a time.
+/// `process` off the async executor, within the shared image budgets.
 pub async fn process_upload(
     dir: PathBuf,
     bytes: Vec<u8>,
 ) -> std::result::Result<Processed, Refusal> {
-    let _slot = SLOTS
-        .acquire()
-        .await
-        .map_err(|_| Refusal::Unprocessable("the server is shutting down".into()))?;
-    rocket::tokio::task::spawn_blocking(move || process(&dir, &bytes))
-        .await
-        .map_err(|e| Refusal::Unprocessable(format!("the image could not be processed: {e}")))?
+    images::bounded(bytes, images::Job::Keep, move |b| process(&dir, b)).await
+}
+
+/// Turns an uploaded image into a 256×256 PNG avatar under `dir/avatars/`
+/// (a random name); returns its name relative to `dir`.
+pub async fn store_avatar(dir: PathBuf, bytes: Vec<u8>) -> std::result::Result<String, Refusal> {
+    images::bounded(bytes, images::Job::Shrink, move |b| {
+        let png = images::square_png(&images::decode(b)?, 256)?;
+        let folder = dir.join("avatars");
+        crate::config::create_dir_with_mode(&folder, 0o755)
+            .map_err(|e| Refusal::Unprocessable(format!("the avatar could not be saved: {e}")))?;
+        let name = format!("{}.png", random_stem());
+        let mut writer = Writer {
+            dir: folder,
+            written: Vec::new(),
+        };
+        writer.write(&name, &png)?;
+        Ok(format!("avatars/{name}"))
+    })
+    .await
+}
+
+/// A random file name stem: 22 lowercase letters and digits.
+fn random_stem() -> String {
+    crate::users::session::random_token()[..22]
+        .to_lowercase()
+        .replace(['-', '_'], "x")
 }
 
 pub fn record(

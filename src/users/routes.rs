@@ -17,7 +17,7 @@ use crate::config::{Registration, Settings};
 use crate::db::{Conn, Db};
 use crate::error::{Error, Result};
 use crate::mail::Mailer;
-use crate::media::images::{self, Refusal};
+use crate::media::images::Refusal;
 use crate::web::csrf::{self, CsrfForm, CsrfToken, NoFields};
 use crate::web::forms::Flag;
 use crate::web::rate_limit::{ClientIp, Limit};
@@ -859,35 +859,6 @@ struct ProfileForm<'r> {
     remove_avatar: Flag,
 }
 
-/// Turns an uploaded image into a 256×256 PNG avatar stored under a random name.
-async fn store_avatar(settings: &Settings, bytes: Vec<u8>) -> std::result::Result<String, Refusal> {
-    let dir = settings.media_dir.join("avatars");
-    // Decoding is heavy: share the media library's two slots.
-    let _slot = crate::media::library::SLOTS
-        .acquire()
-        .await
-        .map_err(|_| Refusal::Unprocessable("the server is shutting down".into()))?;
-    let task = rocket::tokio::task::spawn_blocking(move || {
-        let img = images::decode(&bytes)?;
-        let png = images::square_png(&img, 256)?;
-        let name = format!("avatars/{}.png", session::random_token());
-        let write = || -> std::io::Result<()> {
-            crate::config::create_dir_with_mode(&dir, 0o755)?;
-            let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
-            std::io::Write::write_all(&mut tmp, &png)?;
-            crate::media::library::public(tmp.as_file())?;
-            tmp.persist(dir.join(name.trim_start_matches("avatars/")))
-                .map_err(|e| e.error)?;
-            Ok(())
-        };
-        write()
-            .map_err(|e| Refusal::Unprocessable(format!("the avatar could not be saved: {e}")))?;
-        Ok(name)
-    });
-    task.await
-        .map_err(|e| Refusal::Unprocessable(format!("the avatar could not be processed: {e}")))?
-}
-
 #[post("/accounts/profile", data = "<form>")]
 async fn profile_update(
     db: &State<Db>,
@@ -912,7 +883,8 @@ async fn profile_update(
     if let Some(file) = f.avatar.as_mut().filter(|f| f.len() > 0) {
         if errors.is_empty() {
             let bytes = crate::media::read_upload(file).await?;
-            match store_avatar(&site.settings, bytes).await {
+            match crate::media::library::store_avatar(site.settings.media_dir.clone(), bytes).await
+            {
                 Ok(name) => new_avatar = Some(name),
                 Err(refusal) => {
                     if refusal == Refusal::UnsupportedType {

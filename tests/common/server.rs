@@ -165,6 +165,17 @@ impl Server {
         out + &std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 
+    /// The server's process id (to read its memory use, or to kill it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the server at once (`kill -9`), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
