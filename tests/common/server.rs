@@ -272,6 +272,11 @@ impl Browser {
         read(self.agent.get(&format!("{}{path}", self.base)).call())
     }
 
+    /// The absolute URL of `path` on this browser's server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
     pub fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         read(
             self.agent
