@@ -1,0 +1,17 @@
+//! Post Markdown: rendering never panics, and what comes out is sanitized
+//! (no script, no event handler, no `javascript:` link survives).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let rendered = carnet::markdown::render_post(text);
+    let html = rendered.html.to_ascii_lowercase();
+    assert!(!html.contains("<script"), "{html}");
+    assert!(!html.contains("javascript:"), "{html}");
+    assert!(!html.contains(" onerror=") && !html.contains(" onload="), "{html}");
+    let _ = carnet::markdown::media_images(text);
+});
