@@ -238,7 +238,7 @@ fn body(rng: &mut StdRng) -> String {
 }
 
 fn rfc3339(ts: i64) -> String {
-    carnet::dates::rfc3339(ts)
+    carnet::ground::dates::rfc3339(ts)
 }
 
 fn main() -> std::io::Result<()> {

@@ -11,7 +11,7 @@ use crate::config::{self, Loaded};
 use crate::db::{migrations, Location};
 use crate::error::{Error, Result};
 use crate::users::{self, password, Role};
-use crate::{dates, transfer};
+use crate::{ground::dates, transfer};
 
 #[derive(Parser)]
 #[command(name = "carnet", version, about = "A blog engine in one binary.")]
@@ -72,6 +72,13 @@ enum Command {
         /// Recipient address.
         to: String,
     },
+    /// List the latest domain events (post published, comment approved…) and
+    /// whether they were handled, newest first.
+    Events {
+        /// How many to show.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
     /// Validate the configuration.
     Check {
         /// Also flag settings unsafe for production.
@@ -115,6 +122,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export { file } => export(&loaded, file.as_deref()),
         Command::Backup { file } => backup(&loaded, &file),
         Command::Sendtestemail { to } => sendtestemail(&loaded, &to),
+        Command::Events { limit } => events(&loaded, limit),
         Command::Check { deploy } => check(&loaded, deploy),
     }
 }
@@ -402,6 +410,28 @@ fn backup(loaded: &Loaded, file: &Path) -> Result<ExitCode> {
     let db = crate::open_db(loaded, false)?;
     db.backup(file)?;
     println!("Backed up to {}.", file.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line per event: id, time, kind, subject, state (and who handled it).
+fn events(loaded: &Loaded, limit: u32) -> Result<ExitCode> {
+    let db = crate::open_db(loaded, false)?;
+    let mut conn = db.conn()?;
+    for e in crate::events::outbox::recent(&mut conn, limit)? {
+        let state = match (e.status.as_str(), &e.handled_by, &e.last_error) {
+            ("done", Some(by), _) => format!("done by {by}"),
+            (status, _, Some(error)) => format!("{status} after {} attempts: {error}", e.attempts),
+            (status, _, None) => status.to_string(),
+        };
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{state}",
+            e.event.id,
+            dates::rfc3339(e.event.created_at),
+            e.event.kind,
+            e.event.subject_id,
+            e.event.payload,
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

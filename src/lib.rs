@@ -2,28 +2,21 @@
 //! modules into a Rocket application; `main.rs` and the tests share it.
 
 pub mod admin;
-pub mod background;
 pub mod blog;
 pub mod cli;
 pub mod comments;
 pub mod config;
-pub mod contact;
-pub mod dates;
 pub mod db;
 pub mod error;
-pub mod feeds;
-pub mod health;
+pub mod events;
+pub mod ground;
 pub mod mail;
-pub mod markdown;
 pub mod media;
-pub mod search;
-pub mod site_settings;
-pub mod slugs;
+pub mod site;
 pub mod transfer;
 pub mod users;
 pub mod web;
 
-use rocket::fs::{FileServer, Options};
 use rocket::{Build, Rocket};
 
 use crate::config::Loaded;
@@ -48,37 +41,27 @@ pub fn rocket_with_templates(
     // The mail templates are parsed here while the other thread parses the rest.
     let mailer = mail::Mailer::new(settings.clone())?;
     let templates = web::templates::finish(templates)?;
+    let dispatcher = dispatcher(&mailer);
     Ok(rocket::custom(figment)
-        .attach(background::fairing(db.clone(), mailer.clone()))
+        .attach(site::housekeeping::fairing(db.clone(), mailer.clone()))
+        .attach(events::dispatch::fairing(db.clone(), dispatcher))
         .manage(db)
         .manage(mailer)
-        .manage(web::cache::PageCache::default())
-        .attach(web::templates::fairing(settings.templates_dir(), templates))
-        .attach(web::headers::SecurityHeaders {
-            hsts: settings.https(),
-        })
-        .attach(web::conditional::ConditionalGet)
-        // After every fairing that may replace a body.
-        .attach(web::body::WholeBodies)
-        // Our own headers replace Rocket's default Shield.
-        .attach(rocket::shield::Shield::new())
-        .mount("/", blog::routes::routes())
-        .mount("/", users::routes::routes())
-        .mount("/", contact::routes())
-        .mount("/", admin::routes())
-        .mount("/", feeds::routes())
-        .mount("/", search::routes())
-        .mount("/", comments::routes::routes())
-        .mount("/", web::cache::routes())
-        .mount("/", rocket::routes![web::assets::serve, health::healthz])
-        // Uploaded files: no directory listing, no dotfiles, no path traversal
-        // (FileServer refuses `..` segments).
-        .mount(
-            "/media",
-            FileServer::new(&settings.media_dir, Options::Missing),
-        )
-        .register("/", web::errors::catchers())
+        .attach(web::stage(&settings, templates))
+        .attach(blog::stage())
+        .attach(comments::stage())
+        .attach(users::stage())
+        .attach(site::stage())
+        .attach(admin::stage())
         .manage(settings))
+}
+
+/// The event dispatcher with every domain's subscribers and clocks.
+pub fn dispatcher(mailer: &mail::Mailer) -> events::dispatch::Dispatcher {
+    events::dispatch::Dispatcher::new(
+        comments::notify::subscribers(mailer),
+        vec![blog::publish::release_due],
+    )
 }
 
 /// Opens the database named by the settings for a command. A new database is

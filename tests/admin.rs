@@ -159,7 +159,7 @@ fn upload(b: &Browser, name: &str, bytes: &[u8]) -> Page {
 }
 
 fn utc(ts: i64) -> String {
-    carnet::dates::rfc3339(ts).trim_end_matches('Z').to_string()
+    carnet::ground::dates::rfc3339(ts).trim_end_matches('Z').to_string()
 }
 
 fn an_editor_writes_previews_schedules_edits_and_deletes_a_post() {
@@ -200,7 +200,7 @@ fn an_editor_writes_previews_schedules_edits_and_deletes_a_post() {
     assert!(!json["html"].as_str().unwrap().contains("<script"));
 
     // Scheduled a few seconds ahead, with new tags and a cover image.
-    let at = carnet::dates::now() + 8;
+    let at = carnet::ground::dates::now() + 8;
     let when = utc(at);
     let res = b.post_multipart(
         "/admin/posts/new",
@@ -227,7 +227,7 @@ fn an_editor_writes_previews_schedules_edits_and_deletes_a_post() {
     );
     let list = b.get("/admin/posts?status=scheduled");
     assert!(list.body.contains("Scheduled thoughts"));
-    let wait = at - carnet::dates::now() + 1;
+    let wait = at - carnet::ground::dates::now() + 1;
     std::thread::sleep(Duration::from_secs(wait.max(0) as u64));
     let page = anon.get("/posts/scheduled-thoughts");
     assert_eq!(page.status, 200);

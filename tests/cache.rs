@@ -129,7 +129,7 @@ fn every_write_shows_on_the_next_request() {
     assert!(!anon.get("/").body.contains("Borrowing in Rust"));
 
     // A scheduled post reaching its time, with nothing written meanwhile.
-    let at = carnet::dates::now() + 4;
+    let at = carnet::ground::dates::now() + 4;
     sql(
         &dir,
         &format!("UPDATE posts SET published_at = {at} WHERE slug = 'future-post'"),

@@ -439,7 +439,7 @@ fn secrets_stay_private_and_mail_bodies_go_once_sent() {
     // Past the retention, housekeeping forgets the record and the file.
     let mut c = db.0.conn().unwrap();
     assert_eq!(
-        carnet::mail::queue::purge(&mut c, carnet::dates::now() + 1).unwrap(),
+        carnet::mail::queue::purge(&mut c, carnet::ground::dates::now() + 1).unwrap(),
         1
     );
     assert_eq!(

@@ -74,7 +74,7 @@ fn drafts_and_scheduled_posts_are_404_and_a_scheduled_post_appears_on_time() {
     assert_eq!(get(&client, "/posts/future-post").0, 404);
     assert_eq!(get(&client, "/posts/no-such-post").0, 404);
     // Schedule the future post two seconds from now: it appears without a restart.
-    let soon = carnet::dates::now() + 2;
+    let soon = carnet::ground::dates::now() + 2;
     app.sql(
         "UPDATE posts SET published_at = ? WHERE slug = 'future-post'",
         params![soon],

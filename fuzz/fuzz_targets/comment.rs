@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let html = carnet::markdown::render_comment(text).to_ascii_lowercase();
+    let html = carnet::ground::markdown::render_comment(text).to_ascii_lowercase();
     assert!(!html.contains("<script"), "{html}");
     assert!(!html.contains("<img"), "{html}");
     assert!(!html.contains("<iframe"), "{html}");

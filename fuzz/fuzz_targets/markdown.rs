@@ -17,10 +17,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let rendered = carnet::markdown::render_post(text);
+    let rendered = carnet::ground::markdown::render_post(text);
     let html = rendered.html.to_ascii_lowercase();
     assert!(!html.contains("<script"), "{html}");
     assert!(!in_a_tag(&html, "href=\"javascript:"), "{html}");
     assert!(!in_a_tag(&html, "src=\"javascript:"), "{html}");
-    let _ = carnet::markdown::media_images(text);
+    let _ = carnet::ground::markdown::media_images(text);
 });

@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let next = carnet::users::routes::safe_next(text);
     assert!(next.starts_with('/') && !next.starts_with("//"), "{next}");
     assert!(rocket::http::uri::Reference::parse(&next).is_ok(), "{next}");
-    let words = carnet::search::words(text);
+    let words = carnet::blog::search::words(text);
     let _ = carnet::db::search::fts5_query(&words);
     let _ = carnet::db::search::snippet(text, &words);
     let _ = carnet::web::headers::accepts_gzip(Some(text));

@@ -9,13 +9,14 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use super::posts::refusal_status;
-use super::{admin_view, page_of, Errors, PER_PAGE};
+use super::{admin_view, page_of, PER_PAGE};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::media::library::{self, Media};
 use crate::users::guards::{AuthorUser, EditorUser};
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::{Pagination, Site};
+use crate::web::forms::{FieldErrors, FormOutcome};
 
 pub fn routes() -> Vec<Route> {
     routes![list, upload, delete]
@@ -67,7 +68,7 @@ async fn page(
     me: &AuthorUser,
     page: u32,
     offset: i64,
-    errors: &Errors,
+    errors: &FieldErrors,
 ) -> Result<Template> {
     let (media, total) = db
         .run(move |c| Ok((library::list(c, PER_PAGE, offset)?, library::count(c)?)))
@@ -94,7 +95,7 @@ async fn list(
     page: Option<&str>,
 ) -> Result<Template> {
     let (page, offset) = page_of(page, PER_PAGE)?;
-    self::page(db, &site, &me, page, offset, &Errors::new()).await
+    self::page(db, &site, &me, page, offset, &FieldErrors::new()).await
 }
 
 #[derive(FromForm)]
@@ -108,9 +109,9 @@ async fn upload(
     site: Site<'_>,
     me: AuthorUser,
     form: CsrfForm<UploadForm<'_>>,
-) -> Result<std::result::Result<Flash<Redirect>, (Status, Template)>> {
+) -> Result<FormOutcome> {
     let mut f = form.into_inner();
-    let mut errors = Errors::new();
+    let mut errors = FieldErrors::new();
     let Some(file) = f.file.as_mut().filter(|f| f.len() > 0) else {
         errors.insert("_form", "Choose a file to upload.".into());
         return Ok(Err((

@@ -12,14 +12,19 @@ mod site;
 mod tags;
 mod users;
 
+use rocket::fairing::AdHoc;
 use rocket::Route;
 
 use crate::db::Db;
 use crate::error::Result;
-use crate::params;
 use crate::users::session::Session;
 use crate::users::Role;
 use crate::web::View;
+
+/// The admin area's routes.
+pub fn stage() -> AdHoc {
+    AdHoc::on_ignite("Admin", |rocket| async { rocket.mount("/", routes()) })
+}
 
 pub fn routes() -> Vec<Route> {
     let mut all = Vec::new();
@@ -34,9 +39,6 @@ pub fn routes() -> Vec<Route> {
     all
 }
 
-/// Field → message for admin forms (`_form` for the whole form).
-pub type Errors = std::collections::BTreeMap<&'static str, String>;
-
 /// The shared parts of every admin page: which section, what the nav shows.
 async fn admin_view(
     db: &Db,
@@ -44,13 +46,8 @@ async fn admin_view(
     section: &'static str,
     session: &Session,
 ) -> Result<View> {
-    let pending: i64 = db
-        .run(|c| {
-            c.query_scalar(
-                "SELECT COUNT(*) FROM comments WHERE status = 'pending'",
-                params![],
-            )
-        })
+    let pending = db
+        .run(|c| crate::comments::store::count_pending(c, None))
         .await?;
     Ok(View::new(name)
         .with("admin_section", section)

@@ -7,15 +7,16 @@ use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
-use super::{admin_view, Errors};
-use crate::blog::write::{self, Table};
+use super::admin_view;
+use crate::blog::pages::{self, PageInput};
+use crate::blog::PostStatus;
 use crate::db::{Conn, Db};
 use crate::error::{Error, Result};
 use crate::users::guards::EditorUser;
 use crate::web::csrf::{CsrfForm, NoFields};
-use crate::web::forms::Flag;
 use crate::web::Site;
-use crate::{dates, markdown, params, slugs};
+use crate::ground::{dates, markdown, slugs};
+use crate::web::forms::{FieldErrors, Flag, FormOutcome};
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -29,42 +30,9 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-#[derive(Serialize)]
-struct Row {
-    id: i64,
-    title: String,
-    slug: String,
-    status: String,
-    show_in_nav: bool,
-    nav_order: i64,
-    edit_url: String,
-    view_url: Option<String>,
-}
-
 #[get("/admin/pages")]
 async fn list(db: &State<Db>, site: Site<'_>, me: EditorUser) -> Result<Template> {
-    let pages = db
-        .run(|c| {
-            c.query("SELECT id, title, slug, status, show_in_nav, nav_order FROM pages ORDER BY nav_order, title", params![])?
-                .iter()
-                .map(|r| {
-                    let id: i64 = r.get(0)?;
-                    let slug: String = r.get(2)?;
-                    let status: String = r.get(3)?;
-                    Ok(Row {
-                        id,
-                        title: r.get(1)?,
-                        view_url: (status == "published").then(|| format!("/pages/{slug}")),
-                        slug,
-                        status,
-                        show_in_nav: r.get(4)?,
-                        nav_order: r.get(5)?,
-                        edit_url: format!("/admin/pages/{id}/edit"),
-                    })
-                })
-                .collect::<Result<Vec<_>>>()
-        })
-        .await?;
+    let pages = db.run(pages::listed).await?;
     Ok(admin_view(db, "admin/pages.html", "pages", &me.0)
         .await?
         .title("Pages")
@@ -100,16 +68,14 @@ struct Values {
 }
 
 fn load(c: &mut Conn, id: i64) -> Result<Values> {
-    let r = c
-        .query_opt("SELECT title, slug, body_markdown, status, show_in_nav, nav_order FROM pages WHERE id = ?", params![id])?
-        .ok_or(Error::NotFound)?;
+    let p = pages::editing(c, id)?;
     Ok(Values {
-        title: r.get(0)?,
-        slug: r.get(1)?,
-        body: r.get(2)?,
-        status: r.get(3)?,
-        show_in_nav: r.get(4)?,
-        nav_order: r.get::<i64>(5)?.to_string(),
+        title: p.title,
+        slug: p.slug,
+        body: p.body_markdown,
+        status: p.status.as_str().to_string(),
+        show_in_nav: p.show_in_nav,
+        nav_order: p.nav_order.to_string(),
     })
 }
 
@@ -119,7 +85,7 @@ async fn editor(
     me: &EditorUser,
     id: Option<i64>,
     values: &Values,
-    errors: &Errors,
+    errors: &FieldErrors,
     preview: Option<String>,
 ) -> Result<Template> {
     let action = id.map_or("/admin/pages/new".to_string(), |id| {
@@ -152,13 +118,13 @@ async fn new_page(db: &State<Db>, site: Site<'_>, me: EditorUser) -> Result<Temp
         show_in_nav: true,
         nav_order: "0".into(),
     };
-    editor(db, &site, &me, None, &values, &Errors::new(), None).await
+    editor(db, &site, &me, None, &values, &FieldErrors::new(), None).await
 }
 
 #[get("/admin/pages/<id>/edit")]
 async fn edit_page(db: &State<Db>, site: Site<'_>, me: EditorUser, id: i64) -> Result<Template> {
     let values = db.run(move |c| load(c, id)).await?;
-    editor(db, &site, &me, Some(id), &values, &Errors::new(), None).await
+    editor(db, &site, &me, Some(id), &values, &FieldErrors::new(), None).await
 }
 
 async fn save(
@@ -167,7 +133,7 @@ async fn save(
     me: &EditorUser,
     id: Option<i64>,
     f: PageForm,
-) -> Result<std::result::Result<Flash<Redirect>, (Status, Template)>> {
+) -> Result<FormOutcome> {
     if let Some(id) = id {
         db.run(move |c| load(c, id)).await?;
     }
@@ -179,7 +145,7 @@ async fn save(
         show_in_nav: f.show_in_nav.0,
         nav_order: f.nav_order.clone(),
     };
-    let mut errors = Errors::new();
+    let mut errors = FieldErrors::new();
     let title = f.title.trim().to_string();
     if title.is_empty() || title.chars().count() > 200 {
         errors.insert(
@@ -222,30 +188,25 @@ async fn save(
         .run(move |c| {
             c.transaction(|c| {
                 let slug = if explicit {
-                    if write::slug_taken(c, Table::Pages, &slug, id)? {
+                    if pages::slug_taken(c, &slug, id)? {
                         return Ok(None);
                     }
                     slug
                 } else {
-                    write::free_slug(c, Table::Pages, &slug, id)?
+                    pages::free_slug(c, &slug, id)?
                 };
-                let r = write::render_body(c, &f.body)?;
                 let now = dates::now();
-                let page_id = match id {
-                    Some(id) => {
-                        c.execute(
-                            "UPDATE pages SET title = ?, slug = ?, body_markdown = ?, body_html = ?, body_text = ?, status = ?, \
-                             show_in_nav = ?, nav_order = ?, updated_at = ? WHERE id = ?",
-                            params![&title, &slug, &f.body, r.html, r.text, &f.status, f.show_in_nav.0, nav_order, now, id],
-                        )?;
-                        id
-                    }
-                    None => c.insert(
-                        "INSERT INTO pages (title, slug, body_markdown, body_html, body_text, status, show_in_nav, nav_order, \
-                         created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        params![&title, &slug, &f.body, r.html, r.text, &f.status, f.show_in_nav.0, nav_order, now, now],
-                    )?,
+                let page = PageInput {
+                    title,
+                    slug,
+                    body_markdown: f.body,
+                    status: PostStatus::parse(&f.status).unwrap_or(PostStatus::Draft),
+                    show_in_nav: f.show_in_nav.0,
+                    nav_order,
+                    created_at: now,
+                    updated_at: now,
                 };
+                let page_id = pages::save(c, id, &page)?;
                 Ok(Some(page_id))
             })
         })
@@ -271,7 +232,7 @@ async fn create(
     site: Site<'_>,
     me: EditorUser,
     form: CsrfForm<PageForm>,
-) -> Result<std::result::Result<Flash<Redirect>, (Status, Template)>> {
+) -> Result<FormOutcome> {
     save(db, &site, &me, None, form.into_inner()).await
 }
 
@@ -282,7 +243,7 @@ async fn update(
     me: EditorUser,
     id: i64,
     form: CsrfForm<PageForm>,
-) -> Result<std::result::Result<Flash<Redirect>, (Status, Template)>> {
+) -> Result<FormOutcome> {
     save(db, &site, &me, Some(id), form.into_inner()).await
 }
 
@@ -301,10 +262,7 @@ async fn delete(
     id: i64,
     _form: CsrfForm<NoFields>,
 ) -> Result<Flash<Redirect>> {
-    let n = db
-        .run(move |c| c.execute("DELETE FROM pages WHERE id = ?", params![id]))
-        .await?;
-    if n == 0 {
+    if !db.run(move |c| pages::delete(c, id)).await? {
         return Err(Error::NotFound);
     }
     Ok(Flash::success(

@@ -10,19 +10,20 @@ use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
-use super::{admin_view, page_of, Errors, PER_PAGE};
-use crate::blog::write::{self, PostInput, Table};
-use crate::blog::PostStatus;
-use crate::db::{Conn, Db, Value};
+use super::{admin_view, page_of, PER_PAGE};
+use crate::blog::posts::{self, ListFilter, PostInput};
+use crate::blog::publish::{self, Events};
+use crate::blog::{tags, PostStatus};
+use crate::db::{Conn, Db};
 use crate::error::{Error, Result};
 use crate::media::images::Refusal;
 use crate::media::library;
 use crate::users::guards::AuthorUser;
 use crate::users::Role;
 use crate::web::csrf::{CsrfForm, NoFields};
-use crate::web::forms::Flag;
 use crate::web::{Pagination, Site};
-use crate::{dates, markdown, params, slugs};
+use crate::ground::{dates, markdown, slugs};
+use crate::web::forms::{FieldErrors, Flag, FormOutcome};
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -35,142 +36,6 @@ pub fn routes() -> Vec<Route> {
         delete,
         preview
     ]
-}
-
-/// The list's filters (all optional).
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct Filter {
-    pub status: String,
-    pub tag: String,
-    pub author: String,
-    pub q: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct PostRow {
-    id: i64,
-    title: String,
-    slug: String,
-    status: String,
-    state: &'static str,
-    published_display: Option<String>,
-    author: String,
-    tags: Vec<String>,
-    comment_count: i64,
-    edit_url: String,
-    view_url: Option<String>,
-}
-
-fn filter_sql(f: &Filter, author_id: Option<i64>, now: i64) -> (String, Vec<Value>) {
-    let mut sql = String::from("1 = 1");
-    let mut params: Vec<Value> = Vec::new();
-    match f.status.as_str() {
-        "draft" => sql.push_str(" AND p.status = 'draft'"),
-        "scheduled" => {
-            sql.push_str(" AND p.status = 'published' AND p.published_at > ?");
-            params.push(now.into());
-        }
-        "published" => {
-            sql.push_str(" AND p.status = 'published' AND p.published_at <= ?");
-            params.push(now.into());
-        }
-        _ => {}
-    }
-    if !f.tag.is_empty() {
-        sql.push_str(" AND p.id IN (SELECT pt.post_id FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE t.slug = ?)");
-        params.push(f.tag.clone().into());
-    }
-    if !f.author.is_empty() {
-        sql.push_str(" AND u.username = ?");
-        params.push(f.author.clone().into());
-    }
-    if let Some(id) = author_id {
-        sql.push_str(" AND p.author_id = ?");
-        params.push(id.into());
-    }
-    if !f.q.trim().is_empty() {
-        sql.push_str(
-            " AND (LOWER(p.title) LIKE ? ESCAPE '\\' OR LOWER(p.body_markdown) LIKE ? ESCAPE '\\')",
-        );
-        let like = format!(
-            "%{}%",
-            f.q.trim()
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        params.push(like.clone().into());
-        params.push(like.into());
-    }
-    (sql, params)
-}
-
-pub fn count_rows(c: &mut Conn, f: &Filter, author_id: Option<i64>) -> Result<i64> {
-    let (filter, params) = filter_sql(f, author_id, dates::now());
-    c.query_scalar(
-        &format!("SELECT COUNT(*) FROM posts p JOIN users u ON u.id = p.author_id WHERE {filter}"),
-        &params,
-    )
-}
-
-/// A page of posts for the admin list, newest first, tags in one more query.
-pub fn rows(
-    c: &mut Conn,
-    f: &Filter,
-    author_id: Option<i64>,
-    limit: u32,
-    offset: i64,
-) -> Result<Vec<PostRow>> {
-    let now = dates::now();
-    let (filter, mut params) = filter_sql(f, author_id, now);
-    params.push(limit.into());
-    params.push(offset.into());
-    let sql = format!(
-        "SELECT p.id, p.title, p.slug, p.status, p.published_at, u.username, \
-         (SELECT COUNT(*) FROM comments c WHERE c.post_id = p.id) \
-         FROM posts p JOIN users u ON u.id = p.author_id WHERE {filter} \
-         ORDER BY COALESCE(p.published_at, p.updated_at) DESC, p.id DESC LIMIT ? OFFSET ?"
-    );
-    let mut out = Vec::new();
-    for r in c.query(&sql, &params)? {
-        let id: i64 = r.get(0)?;
-        let slug: String = r.get(2)?;
-        let status: String = r.get(3)?;
-        let published: Option<i64> = r.get(4)?;
-        let state = match (status.as_str(), published) {
-            ("published", Some(at)) if at > now => "scheduled",
-            ("published", _) => "published",
-            _ => "draft",
-        };
-        out.push(PostRow {
-            id,
-            title: r.get(1)?,
-            view_url: (state == "published").then(|| format!("/posts/{slug}")),
-            slug,
-            status,
-            state,
-            published_display: published.map(dates::display),
-            author: r.get(5)?,
-            tags: Vec::new(),
-            comment_count: r.get(6)?,
-            edit_url: format!("/admin/posts/{id}/edit"),
-        });
-    }
-    if !out.is_empty() {
-        let ids: Vec<Value> = out.iter().map(|p| p.id.into()).collect();
-        let sql = format!(
-            "SELECT pt.post_id, t.name FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id IN ({}) ORDER BY t.name",
-            Conn::placeholders(ids.len())
-        );
-        for r in c.query(&sql, &ids)? {
-            let post_id: i64 = r.get(0)?;
-            if let Some(p) = out.iter_mut().find(|p| p.id == post_id) {
-                p.tags.push(r.get(1)?);
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// Authors only see and touch their own posts.
@@ -190,7 +55,7 @@ async fn list(
     q: Option<String>,
     page: Option<&str>,
 ) -> Result<Template> {
-    let filter = Filter {
+    let filter = ListFilter {
         status: status.unwrap_or_default(),
         tag: tag.unwrap_or_default(),
         author: author.unwrap_or_default(),
@@ -201,19 +66,14 @@ async fn list(
     let f = filter.clone();
     let (posts, total, tags, authors) = db
         .run(move |c| {
-            let total = count_rows(c, &f, own)?;
-            let posts = rows(c, &f, own, PER_PAGE, offset)?;
-            let tags: Vec<serde_json::Value> = c
-                .query("SELECT name, slug FROM tags ORDER BY name", params![])?
-                .iter()
-                .map(|r| Ok(serde_json::json!({"name": r.get::<String>(0)?, "slug": r.get::<String>(1)?})))
-                .collect::<Result<_>>()?;
-            let authors: Vec<String> = c
-                .query("SELECT DISTINCT u.username FROM users u JOIN posts p ON p.author_id = u.id ORDER BY u.username", params![])?
-                .iter()
-                .map(|r| r.get(0))
-                .collect::<Result<_>>()?;
-            Ok((posts, total, tags, authors))
+            let total = posts::count_listed(c, &f, own)?;
+            let listed = posts::listed(c, &f, own, PER_PAGE, offset)?;
+            let tags: Vec<serde_json::Value> = tags::all(c)?
+                .into_iter()
+                .map(|(name, slug)| serde_json::json!({"name": name, "slug": slug}))
+                .collect();
+            let authors = posts::author_names(c)?;
+            Ok((listed, total, tags, authors))
         })
         .await?;
     let query = serde_urlencoded_filter(&filter);
@@ -230,7 +90,7 @@ async fn list(
 }
 
 /// `?status=…&tag=…` for the pager links (empty filters left out).
-fn serde_urlencoded_filter(f: &Filter) -> String {
+fn serde_urlencoded_filter(f: &ListFilter) -> String {
     use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
     let parts: Vec<String> = [
         ("status", &f.status),
@@ -295,36 +155,21 @@ fn local(ts: i64) -> String {
 
 /// An existing post as the editor shows it: (author id, cover, values).
 fn load(c: &mut Conn, id: i64) -> Result<(i64, Option<String>, Values)> {
-    let r = c
-        .query_opt(
-            "SELECT author_id, title, slug, body_markdown, status, published_at, custom_excerpt, comments_enabled, cover_image \
-             FROM posts WHERE id = ?",
-            params![id],
-        )?
-        .ok_or(Error::NotFound)?;
-    let tags: Vec<String> = c
-        .query(
-            "SELECT t.name FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = ? ORDER BY t.name",
-            params![id],
-        )?
-        .iter()
-        .map(|r| r.get(0))
-        .collect::<Result<_>>()?;
-    let cover: Option<String> = r.get(8)?;
+    let p = posts::editing(c, id)?;
     Ok((
-        r.get(0)?,
-        cover.clone(),
+        p.author_id,
+        p.cover_image.clone(),
         Values {
-            title: r.get(1)?,
-            slug: r.get(2)?,
-            body: r.get(3)?,
-            status: r.get(4)?,
-            published_at: r.get::<Option<i64>>(5)?.map(local).unwrap_or_default(),
-            published_exact: r.get(5)?,
-            excerpt: r.get::<Option<String>>(6)?.unwrap_or_default(),
-            comments_enabled: r.get(7)?,
-            tags: tags.join(", "),
-            cover_url: cover.map(|c| format!("/media/{c}")),
+            title: p.title,
+            slug: p.slug,
+            body: p.body_markdown,
+            status: p.status,
+            published_at: p.published_at.map(local).unwrap_or_default(),
+            published_exact: p.published_at,
+            excerpt: p.custom_excerpt.unwrap_or_default(),
+            comments_enabled: p.comments_enabled,
+            tags: p.tags.join(", "),
+            cover_url: p.cover_image.map(|c| format!("/media/{c}")),
         },
     ))
 }
@@ -344,7 +189,7 @@ async fn editor(
     me: &AuthorUser,
     post: Option<(i64, Option<String>)>,
     values: &Values,
-    errors: &Errors,
+    errors: &FieldErrors,
     preview: Option<String>,
 ) -> Result<Template> {
     let action = match &post {
@@ -387,7 +232,7 @@ fn blank_values() -> Values {
 
 #[get("/admin/posts/new")]
 async fn new_page(db: &State<Db>, site: Site<'_>, me: AuthorUser) -> Result<Template> {
-    editor(db, &site, &me, None, &blank_values(), &Errors::new(), None).await
+    editor(db, &site, &me, None, &blank_values(), &FieldErrors::new(), None).await
 }
 
 #[get("/admin/posts/<id>/edit")]
@@ -400,23 +245,14 @@ async fn edit_page(db: &State<Db>, site: Site<'_>, me: AuthorUser, id: i64) -> R
         &me,
         Some((id, view_url)),
         &values,
-        &Errors::new(),
+        &FieldErrors::new(),
         None,
     )
     .await
 }
 
 async fn public_url(db: &Db, id: i64) -> Result<Option<String>> {
-    db.run(move |c| {
-        Ok(c.query_opt(
-            "SELECT slug FROM posts WHERE id = ? AND status = 'published' AND published_at <= ?",
-            params![id, dates::now()],
-        )?
-        .map(|r| r.get::<String>(0))
-        .transpose()?
-        .map(|slug| format!("/posts/{slug}")))
-    })
-    .await
+    db.run(move |c| posts::public_url(c, id, dates::now())).await
 }
 
 /// Tag names from "Rust, web ,  Rust" → ["Rust", "web"] (slug-unique, in order).
@@ -451,7 +287,7 @@ fn check(
     f: &PostForm<'_>,
     author_id: i64,
     existing_published: Option<i64>,
-    errors: &mut Errors,
+    errors: &mut FieldErrors,
 ) -> Option<Checked> {
     let title = f.title.trim().to_string();
     if title.is_empty() {
@@ -583,7 +419,7 @@ async fn save(
     me: &AuthorUser,
     id: Option<i64>,
     mut f: PostForm<'_>,
-) -> Result<std::result::Result<Flash<Redirect>, (Status, Template)>> {
+) -> Result<FormOutcome> {
     let (author_id, old_cover, old_published, view_url) = match id {
         Some(id) => {
             let (author, cover, values) = editable(db, me, id).await?;
@@ -596,7 +432,7 @@ async fn save(
         }
         None => (me.0.user.id, None, None, None),
     };
-    let mut errors = Errors::new();
+    let mut errors = FieldErrors::new();
     let checked = check(&f, author_id, old_published, &mut errors);
     let old_cover_url = old_cover.as_ref().map(|c| format!("/media/{c}"));
     if f.intent == "preview" || checked.is_none() {
@@ -643,19 +479,16 @@ async fn save(
         .run(move |c| {
             c.transaction(|c| {
                 if checked.explicit_slug {
-                    if write::slug_taken(c, Table::Posts, &checked.input.slug, id)? {
+                    if posts::slug_taken(c, &checked.input.slug, id)? {
                         return Ok(Err(()));
                     }
                 } else {
-                    checked.input.slug =
-                        write::free_slug(c, Table::Posts, &checked.input.slug, id)?;
+                    checked.input.slug = posts::free_slug(c, &checked.input.slug, id)?;
                 }
-                let post_id = write::save_post(c, id, &checked.input, dates::now())?;
-                let mut tag_ids = Vec::new();
-                for (name, slug) in &checked.tags {
-                    tag_ids.push(write::ensure_tag(c, name, slug)?);
-                }
-                write::set_post_tags(c, post_id, &tag_ids)?;
+                let tag_ids = tags::ensure_all(c, &checked.tags)?;
+                let now = dates::now();
+                let post_id =
+                    publish::save(c, id, &checked.input, &tag_ids, now, Events::Record)?;
                 Ok(Ok(post_id))
             })
         })
@@ -688,7 +521,7 @@ async fn create(
     site: Site<'_>,
     me: AuthorUser,
     form: CsrfForm<PostForm<'_>>,
-) -> Result<std::result::Result<Flash<Redirect>, (Status, Template)>> {
+) -> Result<FormOutcome> {
     save(db, &site, &me, None, form.into_inner()).await
 }
 
@@ -699,7 +532,7 @@ async fn update(
     me: AuthorUser,
     id: i64,
     form: CsrfForm<PostForm<'_>>,
-) -> Result<std::result::Result<Flash<Redirect>, (Status, Template)>> {
+) -> Result<FormOutcome> {
     save(db, &site, &me, Some(id), form.into_inner()).await
 }
 
@@ -719,7 +552,7 @@ async fn delete(
     _form: CsrfForm<NoFields>,
 ) -> Result<Flash<Redirect>> {
     editable(db, &me, id).await?;
-    db.run(move |c| c.execute("DELETE FROM posts WHERE id = ?", params![id]))
+    db.run(move |c| publish::delete(c, id, dates::now()))
         .await?;
     Ok(Flash::success(
         Redirect::to("/admin/posts"),

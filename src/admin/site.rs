@@ -7,15 +7,16 @@ use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
-use super::{admin_view, Errors};
-use crate::dates;
+use super::admin_view;
+use crate::ground::dates;
 use crate::db::Db;
 use crate::error::Result;
 use crate::mail::{queue, Mailer};
-use crate::site_settings;
+use crate::site::settings;
 use crate::users::guards::AdminUser;
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::Site;
+use crate::web::forms::{FieldErrors, FormOutcome};
 
 pub fn routes() -> Vec<Route> {
     routes![mail, retry_mail, settings_page, save_settings]
@@ -97,7 +98,7 @@ async fn settings_page(db: &State<Db>, site: Site<'_>, me: AdminUser) -> Result<
         .await?
         .title("Settings")
         .with("values", current_values(&site))
-        .with("errors", Errors::new())
+        .with("errors", FieldErrors::new())
         .render(&site))
 }
 
@@ -123,9 +124,9 @@ async fn save_settings(
     site: Site<'_>,
     me: AdminUser,
     form: CsrfForm<SettingsForm>,
-) -> Result<std::result::Result<Flash<Redirect>, (Status, Template)>> {
+) -> Result<FormOutcome> {
     let f = form.into_inner();
-    let mut errors = Errors::new();
+    let mut errors = FieldErrors::new();
     let title = f.site_title.trim().to_string();
     if title.is_empty() || title.chars().count() > 100 {
         errors.insert("site_title", "The title has 1 to 100 characters.".into());
@@ -133,10 +134,10 @@ async fn save_settings(
     if f.site_description.chars().count() > 500 {
         errors.insert("site_description", "At most 500 characters.".into());
     }
-    if site_settings::parse_comments(&f.comments).is_none() {
+    if settings::parse_comments(&f.comments).is_none() {
         errors.insert("comments", "Choose open, members or closed.".into());
     }
-    if site_settings::parse_registration(&f.registration).is_none() {
+    if settings::parse_registration(&f.registration).is_none() {
         errors.insert("registration", "Choose open or closed.".into());
     }
     if !matches!(f.posts_per_page.trim().parse::<u32>(), Ok(1..=100)) {
@@ -164,10 +165,10 @@ async fn save_settings(
         ("posts_per_page", f.posts_per_page.trim().to_string()),
         (
             "comment_blocklist",
-            site_settings::parse_blocklist(&f.comment_blocklist).join("\n"),
+            settings::parse_blocklist(&f.comment_blocklist).join("\n"),
         ),
     ];
-    db.run(move |c| site_settings::save(c, &values)).await?;
+    db.run(move |c| settings::save(c, &values)).await?;
     Ok(Ok(Flash::success(
         Redirect::to("/admin/settings"),
         "The settings are saved.",

@@ -18,7 +18,7 @@ use crate::users::{session, store, Role};
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::forms::Flag;
 use crate::web::{Pagination, Site};
-use crate::{dates, params};
+use crate::{ground::dates, params};
 
 pub fn routes() -> Vec<Route> {
     routes![list, set_role, set_active, resend]
@@ -48,7 +48,7 @@ async fn list(
     let my_id = me.0.user.id;
     let (users, total) = db
         .run(move |c| {
-            let total: i64 = c.query_scalar("SELECT COUNT(*) FROM users", params![])?;
+            let total = store::count(c)?;
             let users = store::list(c, PER_PAGE, offset)?
                 .into_iter()
                 .map(|u| Row {
@@ -90,24 +90,6 @@ fn refused(message: &str) -> Flash<Redirect> {
     Flash::error(Redirect::to("/admin/users"), message)
 }
 
-/// Whether removing admin rights from (or deactivating) `id` would leave no
-/// active admin. Run inside the transaction that makes the change: the active
-/// admins' rows stay locked until it ends, so two admins demoting each other
-/// at the same moment are taken one after the other, and the second is refused.
-fn last_admin(c: &mut crate::db::Conn, id: i64) -> Result<bool> {
-    let sql = format!(
-        "SELECT id FROM users WHERE role = 'admin' AND is_active = 1{}",
-        c.for_update()
-    );
-    let admins = c.query(&sql, params![])?;
-    for row in &admins {
-        if row.get::<i64>(0)? != id {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
 #[post("/admin/users/<id>/role", data = "<form>")]
 async fn set_role(
     db: &State<Db>,
@@ -120,14 +102,10 @@ async fn set_role(
     let changed = db
         .run(move |c| {
             c.transaction(|c| {
-                if role != Role::Admin && last_admin(c, id)? {
+                if role != Role::Admin && store::last_admin(c, id)? {
                     return Ok(false);
                 }
-                let n = c.execute(
-                    "UPDATE users SET role = ?, updated_at = ? WHERE id = ?",
-                    params![role.as_str(), dates::now(), id],
-                )?;
-                if n == 0 {
+                if !store::set_role(c, id, role, dates::now())? {
                     return Err(Error::NotFound);
                 }
                 Ok(true)
@@ -161,16 +139,12 @@ async fn set_active(
         .run(move |c| {
             c.transaction(|c| {
                 if !active
-                    && last_admin(c, id)?
+                    && store::last_admin(c, id)?
                     && store::by_id(c, id)?.is_some_and(|u| u.role == Role::Admin)
                 {
                     return Ok(false);
                 }
-                let n = c.execute(
-                    "UPDATE users SET is_active = ?, updated_at = ? WHERE id = ?",
-                    params![active, dates::now(), id],
-                )?;
-                if n == 0 {
+                if !store::set_active(c, id, active, dates::now())? {
                     return Err(Error::NotFound);
                 }
                 if !active {

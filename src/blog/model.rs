@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::dates;
+use crate::ground::dates;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -113,11 +113,4 @@ pub struct TagCount {
     pub url: String,
     pub count: i64,
     pub weight: u8,
-}
-
-/// A navigation link to a page.
-#[derive(Debug, Clone, Serialize)]
-pub struct NavLink {
-    pub title: String,
-    pub url: String,
 }

@@ -3,9 +3,10 @@
 use rocket::{get, routes, Route, State};
 use serde::Serialize;
 
-use super::store::{self, Scope};
+use super::posts::{self, Scope};
+use super::pages;
 use crate::comments;
-use crate::dates;
+use crate::ground::dates;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::users;
@@ -40,10 +41,10 @@ async fn posts_list(
     let path = path.to_string();
     db.run(move |c| {
         let now = dates::now();
-        let total = store::count_public(c, scope, now)?;
+        let total = posts::count_public(c, scope, now)?;
         let pager = Pagination::new(page, per_page, total, &path)?;
         let posts =
-            store::list_public(c, scope, now, per_page, pagination::offset(page, per_page))?;
+            posts::list_public(c, scope, now, per_page, pagination::offset(page, per_page))?;
         Ok((posts, pager))
     })
     .await
@@ -88,7 +89,7 @@ pub async fn post_page(
     // phone can load.
     let (post, comments, page, total, awaiting) = db
         .run(move |c| {
-            let post = store::public_post(c, &lookup, dates::now())?.ok_or(Error::NotFound)?;
+            let post = posts::public_post(c, &lookup, dates::now())?.ok_or(Error::NotFound)?;
             let order = comments::store::reading_order(c, post.id)?;
             let page = match requested {
                 Some(n) => n,
@@ -120,7 +121,7 @@ pub async fn post_page(
         .cover_url
         .as_ref()
         .map(|u| format!("{}{u}", site.settings.site_url));
-    let permission = comments::routes::permission(&site.settings, visitor, post.comments_enabled);
+    let permission = comments::form::permission(&site.settings, visitor, post.comments_enabled);
     let (errors, values) = form.unwrap_or_else(|| (Default::default(), serde_json::json!({})));
     // Answering a comment shown on this page; any other id is ignored.
     let reply_to = shown
@@ -141,7 +142,13 @@ pub async fn post_page(
         "values": values,
         "login_url": format!("/accounts/login?next=/posts/{}", post.slug),
     });
-    Ok(View::new("blog/post.html")
+    let view = View::new("blog/post.html");
+    // Serving the page from the cache starts the form's timer, as rendering does.
+    let view = match permission {
+        comments::form::Permission::Allowed => view.on_serve(comments::form::mark_form_shown),
+        _ => view,
+    };
+    Ok(view
         .title(post.title.clone())
         .with("canonical", format!("{}{here}", site.settings.site_url))
         .with("meta_description", &post.excerpt)
@@ -179,7 +186,7 @@ async fn post(
     page: Option<&str>,
     reply_to: Option<i64>,
 ) -> Result<Page> {
-    comments::routes::mark_form_shown(jar);
+    comments::form::mark_form_shown(jar);
     if let Some(hit) = site.cached(&key, Some(&csrf.0)) {
         return Ok(hit);
     }
@@ -187,7 +194,7 @@ async fn post(
     let shown = CommentsShown {
         page,
         reply_to,
-        pending: comments::routes::pending_ids(jar),
+        pending: comments::form::pending_ids(jar),
     };
     Ok(post_page(db, &site, &visitor, &csrf, slug, shown, None)
         .await?
@@ -231,7 +238,7 @@ async fn comment_url(db: &Db, per_page: u32, slug: &str, id: i64) -> Result<Stri
     let lookup = slug.to_string();
     let order = db
         .run(move |c| {
-            let post = store::public_post(c, &lookup, dates::now())?.ok_or(Error::NotFound)?;
+            let post = posts::public_post(c, &lookup, dates::now())?.ok_or(Error::NotFound)?;
             comments::store::reading_order(c, post.id)
         })
         .await?;
@@ -251,7 +258,7 @@ async fn tags(db: &State<Db>, site: Site<'_>, key: CacheKey, page: Option<&str>)
     let per_page = site.settings.posts_per_page;
     let (tags, pager) = db
         .run(move |c| {
-            let (tags, total) = store::tag_cloud(
+            let (tags, total) = super::tags::tag_cloud(
                 c,
                 dates::now(),
                 per_page,
@@ -288,7 +295,7 @@ async fn tag(
     }
     let lookup = slug.to_string();
     let (id, name) = db
-        .run(move |c| store::tag_by_slug(c, &lookup))
+        .run(move |c| super::tags::tag_by_slug(c, &lookup))
         .await?
         .ok_or(Error::NotFound)?;
     let path = format!("/tags/{slug}");
@@ -332,7 +339,7 @@ async fn author(
     let (user, count) = db
         .run(move |c| {
             let user = users::store::by_username(c, &lookup)?.ok_or(Error::NotFound)?;
-            let count = users::store::published_post_count(c, user.id, dates::now())?;
+            let count = posts::count_public(c, Scope::Author(user.id), dates::now())?;
             Ok((user, count))
         })
         .await?;
@@ -426,10 +433,10 @@ async fn archive(
     let (posts, pager) = db
         .run(move |c| {
             let now = dates::now();
-            let total = store::count_public(c, Scope::All, now)?;
+            let total = posts::count_public(c, Scope::All, now)?;
             let pager = Pagination::new(page, per_page, total, "/archive")?;
             Ok((
-                store::archive(c, now, per_page, pagination::offset(page, per_page))?,
+                posts::archive(c, now, per_page, pagination::offset(page, per_page))?,
                 pager,
             ))
         })
@@ -448,7 +455,7 @@ async fn page(db: &State<Db>, site: Site<'_>, key: CacheKey, slug: &str) -> Resu
     }
     let lookup = slug.to_string();
     let page = db
-        .run(move |c| store::page_by_slug(c, &lookup))
+        .run(move |c| pages::page_by_slug(c, &lookup))
         .await?
         .ok_or(Error::NotFound)?;
     Ok(View::new("blog/page.html")

@@ -1,10 +1,19 @@
 //! Comments: the threaded, approved view of a post's discussion.
 
+pub mod form;
 pub mod notify;
 pub mod routes;
 pub mod store;
 
+use rocket::fairing::AdHoc;
 use serde::Serialize;
+
+/// Posting comments and the one-click unsubscribe from reply mail.
+pub fn stage() -> AdHoc {
+    AdHoc::on_ignite("Comments", |rocket| async {
+        rocket.mount("/", routes::routes())
+    })
+}
 
 /// One comment as a post page shows it, with its replies inside.
 #[derive(Debug, Clone, Default, Serialize)]

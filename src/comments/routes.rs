@@ -8,73 +8,24 @@ use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 
-use super::notify;
+use super::form::{mark_form_shown, pending_ids, permission, remember_pending, Permission, SHOWN_AT};
+use super::store;
 use crate::blog::routes::{post_page, CommentsShown};
 use crate::config::{CommentsMode, Settings};
-use crate::db::{Conn, Db};
+use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::mail::Mailer;
 use crate::users::guards::Visitor;
 use crate::users::normalize_email;
-use crate::users::session::{digest, random_token};
+use crate::ground::tokens::{digest, random_token};
 use crate::web::csrf::{CsrfForm, CsrfToken};
-use crate::web::forms::Flag;
-use crate::web::rate_limit::{ClientIp, Limit};
+use crate::site::rate_limits::Limit;
+use crate::web::client_ip::ClientIp;
 use crate::web::Site;
-use crate::{dates, markdown, params};
+use crate::ground::{dates, markdown};
+use crate::web::forms::{FieldErrors, Flag, FormOutcome};
 
 pub fn routes() -> Vec<Route> {
     routes![create, unsubscribe]
-}
-
-/// Remembers, for this visitor only, the comments they sent that wait for a
-/// moderator, so the post page can show them where they were written. A
-/// private cookie scoped to the post's path: other pages stay cacheable.
-pub const PENDING: &str = crate::web::cache::PENDING_COOKIE;
-/// The most pending comments a visitor's cookie remembers per post.
-const PENDING_KEPT: usize = 20;
-
-/// The ids of this visitor's comments awaiting moderation on the post `slug`.
-pub fn pending_ids(jar: &CookieJar<'_>) -> Vec<i64> {
-    jar.get_private(PENDING)
-        .map(|c| {
-            c.value()
-                .split(',')
-                .filter_map(|id| id.parse().ok())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn remember_pending(jar: &CookieJar<'_>, slug: &str, id: i64, https: bool) {
-    let mut ids = pending_ids(jar);
-    ids.push(id);
-    let start = ids.len().saturating_sub(PENDING_KEPT);
-    let value = ids[start..]
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
-    jar.add_private(
-        Cookie::build((PENDING, value))
-            .path(format!("/posts/{slug}"))
-            .http_only(true)
-            .secure(https)
-            .same_site(rocket::http::SameSite::Lax)
-            .max_age(rocket::time::Duration::days(7)),
-    );
-}
-
-/// When this visitor was last shown a comment form (private cookie, so it cannot be forged).
-pub const SHOWN_AT: &str = "carnet_form_shown";
-
-/// Remembers that a comment form was just shown.
-pub fn mark_form_shown(jar: &CookieJar<'_>) {
-    jar.add_private(
-        Cookie::build((SHOWN_AT, dates::now().to_string()))
-            .path("/")
-            .http_only(true),
-    );
 }
 
 #[derive(FromForm, Debug)]
@@ -90,26 +41,6 @@ pub struct CommentForm {
     #[field(default = String::new())]
     pub website: String,
     pub notify: Flag,
-}
-
-/// What may happen with a comment form on a post.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Permission {
-    Allowed,
-    Closed,
-    LoginRequired,
-    ConfirmRequired,
-}
-
-pub fn permission(settings: &Settings, visitor: &Visitor, post_enabled: bool) -> Permission {
-    let user = visitor.user();
-    match (settings.comments, post_enabled) {
-        (CommentsMode::Closed, _) | (_, false) => Permission::Closed,
-        (CommentsMode::Members, _) if user.is_none() => Permission::LoginRequired,
-        (_, _) if user.is_some_and(|u| !u.email_confirmed) => Permission::ConfirmRequired,
-        _ => Permission::Allowed,
-    }
 }
 
 /// Why a comment is spam, if it is.
@@ -128,7 +59,6 @@ fn spam_reason(settings: &Settings, body: &str, name: &str, email: &str) -> Opti
         .then_some("blocklist")
 }
 
-type Errors = std::collections::BTreeMap<&'static str, String>;
 
 #[derive(Debug)]
 struct Validated {
@@ -137,8 +67,8 @@ struct Validated {
     email: String,
 }
 
-fn validate(f: &CommentForm, visitor: &Visitor) -> std::result::Result<Validated, Errors> {
-    let mut errors = Errors::new();
+fn validate(f: &CommentForm, visitor: &Visitor) -> std::result::Result<Validated, FieldErrors> {
+    let mut errors = FieldErrors::new();
     let body = f.body.trim().to_string();
     if body.is_empty() {
         errors.insert("body", "Write something first.".into());
@@ -173,17 +103,6 @@ fn validate(f: &CommentForm, visitor: &Visitor) -> std::result::Result<Validated
     }
 }
 
-/// The post a comment goes to: (id, comments enabled, author id).
-fn target(c: &mut Conn, slug: &str) -> Result<(i64, bool, i64)> {
-    let row = c
-        .query_opt(
-            "SELECT id, comments_enabled, author_id FROM posts WHERE slug = ? AND status = 'published' AND published_at <= ?",
-            params![slug, dates::now()],
-        )?
-        .ok_or(Error::NotFound)?;
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-}
-
 /// What the commenter is told after sending, next to the form
 /// (a flash of this kind is shown there, not at the top of the page).
 pub const FLASH_KIND: &str = "comment";
@@ -193,7 +112,6 @@ const AWAITING: &str = "Thank you! Your comment is awaiting moderation. Only you
 #[allow(clippy::too_many_arguments)]
 async fn create(
     db: &State<Db>,
-    mailer: &State<Mailer>,
     site: Site<'_>,
     visitor: Visitor,
     csrf: CsrfToken,
@@ -201,10 +119,13 @@ async fn create(
     jar: &CookieJar<'_>,
     slug: &str,
     form: CsrfForm<CommentForm>,
-) -> Result<std::result::Result<Flash<Redirect>, (Status, Template)>> {
+) -> Result<FormOutcome> {
     let f = form.into_inner();
     let key = slug.to_string();
-    let (post_id, enabled, post_author) = db.run(move |c| target(c, &key)).await?;
+    let (post_id, enabled) = db
+        .run(move |c| crate::blog::posts::comment_target(c, &key, dates::now()))
+        .await?
+        .ok_or(Error::NotFound)?;
     match permission(&site.settings, &visitor, enabled) {
         Permission::Allowed => {}
         Permission::Closed => return Err(Error::Forbidden),
@@ -266,18 +187,13 @@ async fn create(
         !member && shown_at.is_none_or(|t| dates::now() - t < site.settings.comment_min_seconds);
     let settings = site.settings.clone();
     let user = visitor.user().cloned();
-    let (mailer, wake) = (mailer.inner().clone(), mailer.inner().clone());
     let parent = f.parent;
     let notify_wanted = f.notify.0;
     let client = ip.0;
     let outcome = db
         .run(move |c| {
             if let Some(p) = parent {
-                let ok: i64 = c.query_scalar(
-                    "SELECT COUNT(*) FROM comments WHERE id = ? AND post_id = ? AND status = 'approved'",
-                    params![p, post_id],
-                )?;
-                if ok == 0 {
+                if !store::is_approved_on(c, p, post_id)? {
                     return Err(Error::invalid("The comment you replied to is not there anymore."));
                 }
             }
@@ -290,34 +206,29 @@ async fn create(
             } else {
                 // A visitor's address is trusted once a moderator approved one of its
                 // anonymous comments; a member's address never is (anyone can type it).
-                let known: i64 = c.query_scalar(
-                    "SELECT COUNT(*) FROM comments WHERE author_email = ? AND status = 'approved' AND user_id IS NULL \
-                     AND NOT EXISTS (SELECT 1 FROM users WHERE email = ?)",
-                    params![&v.email, &v.email],
-                )?;
-                if known > 0 { "approved" } else { "pending" }
+                if store::address_trusted(c, &v.email)? { "approved" } else { "pending" }
             };
             let unsubscribe = notify_wanted.then(random_token);
-            let id = c.transaction(|c| {
-                let id = c.insert(
-                    "INSERT INTO comments (post_id, parent_id, user_id, author_name, author_email, body, body_html, status, ip, \
-                     notify_replies, unsubscribe_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    params![post_id, parent, user.as_ref().map(|u| u.id), &v.name, &v.email, &v.body,
-                        markdown::render_comment(&v.body), status, &client, notify_wanted,
-                        unsubscribe.as_deref().map(digest), dates::now()],
-                )?;
-                if status != "spam" {
-                    notify::new_comment(c, &mailer, &settings, id, post_author, user.as_ref().map(|u| u.id))?;
-                }
-                if status == "approved" {
-                    notify::reply_approved(c, &mailer, &settings, id)?;
-                }
-                Ok(id)
-            })?;
+            let html = markdown::render_comment(&v.body);
+            let comment = store::NewComment {
+                post_id,
+                parent_id: parent,
+                user_id: user.as_ref().map(|u| u.id),
+                author_name: &v.name,
+                author_email: &v.email,
+                body: &v.body,
+                body_html: &html,
+                status,
+                ip: &client,
+                notify_replies: notify_wanted,
+                unsubscribe_hash: unsubscribe.as_deref().map(digest),
+            };
+            // Mail to moderators and to a parent's author follows from the
+            // events this records (`comments::notify`).
+            let id = store::insert(c, &comment, dates::now())?;
             Ok((id, status))
         })
         .await?;
-    wake.wake();
     let (id, status) = outcome;
     Ok(Ok(match status {
         "approved" => Flash::new(
@@ -342,14 +253,7 @@ async fn create(
 #[get("/comments/unsubscribe/<id>/<token>")]
 async fn unsubscribe(db: &State<Db>, site: Site<'_>, id: i64, token: &str) -> Result<Template> {
     let hash = digest(token);
-    let changed = db
-        .run(move |c| {
-            c.execute(
-                "UPDATE comments SET notify_replies = 0 WHERE id = ? AND unsubscribe_hash = ?",
-                params![id, hash],
-            )
-        })
-        .await?;
+    let changed = db.run(move |c| store::unsubscribe(c, id, &hash)).await?;
     if changed == 0 {
         return Err(Error::invalid("This unsubscribe link is not valid."));
     }

@@ -228,6 +228,14 @@ impl Conn {
         Ok(self.query(sql, params)?.into_iter().next())
     }
 
+    /// Checks that the database answers (`/healthz`).
+    pub fn ping(&mut self) -> Result<()> {
+        match self.query_scalar::<i64>("SELECT 1", &[])? {
+            1 => Ok(()),
+            n => Err(Error::internal("ping", format!("SELECT 1 gave {n}"))),
+        }
+    }
+
     /// Runs a query that returns exactly one row with one value (`COUNT(*)`…).
     pub fn query_scalar<T: FromValue>(&mut self, sql: &str, params: &[Value]) -> Result<T> {
         match self.query_opt(sql, params)? {

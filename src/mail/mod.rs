@@ -99,7 +99,7 @@ impl Mailer {
         ctx: impl Serialize,
     ) -> Result<i64> {
         let message = self.render(name, to, reply_to, ctx)?;
-        let id = queue::insert(c, &message, crate::dates::now())?;
+        let id = queue::insert(c, &message, crate::ground::dates::now())?;
         self.wake.notify_one();
         Ok(id)
     }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use rocket::tokio;
 
 use super::{queue, transport, Mailer};
-use crate::dates;
+use crate::ground::dates::{self, backoff};
 use crate::db::Db;
 use crate::error::Result;
 
@@ -14,11 +14,6 @@ const LEASE_SECS: i64 = 300;
 /// The longest the worker sleeps without looking at the queue.
 const IDLE: Duration = Duration::from_secs(5);
 
-/// Delay before attempt `attempts + 1`: base, 2×base, 4×base… capped at one hour.
-pub fn backoff(base_secs: u64, attempts: u32) -> i64 {
-    let factor = 1u64 << attempts.min(20);
-    i64::try_from(base_secs.saturating_mul(factor).min(3600)).unwrap_or(3600)
-}
 
 /// Runs forever: deliver what is due, then sleep until the next due message,
 /// a wake-up (new mail queued) or `IDLE`.
@@ -86,18 +81,5 @@ pub async fn deliver_due(db: &Db, mailer: &Mailer) -> Result<usize> {
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::backoff;
-
-    #[test]
-    fn backoff_doubles_and_caps() {
-        assert_eq!(backoff(15, 0), 15);
-        assert_eq!(backoff(15, 1), 30);
-        assert_eq!(backoff(15, 3), 120);
-        assert_eq!(backoff(15, 30), 3600);
     }
 }

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use super::images::{self, Refusal};
 use crate::db::{Conn, Row};
 use crate::error::Result;
-use crate::{dates, params};
+use crate::ground::dates;
+use crate::params;
+use crate::transfer::format::{MediaRecord, VariantRecord};
 
 /// Widths of the resized copies used in `srcset`.
 pub const WIDTHS: [u32; 3] = [400, 800, 1600];
@@ -229,7 +231,7 @@ pub async fn store_avatar(dir: PathBuf, bytes: Vec<u8>) -> std::result::Result<S
 
 /// A random file name stem: 22 lowercase letters and digits.
 fn random_stem() -> String {
-    crate::users::session::random_token()[..22]
+    crate::ground::tokens::random_token()[..22]
         .to_lowercase()
         .replace(['-', '_'], "x")
 }
@@ -366,4 +368,38 @@ pub fn remove_files(dir: &Path, p: &Processed) {
     for file in files {
         let _ = std::fs::remove_file(dir.join(file));
     }
+}
+
+/// Every media record for `carnet export`.
+pub fn export_records(c: &mut Conn) -> Result<Vec<MediaRecord>> {
+    c.query(
+        "SELECT m.file_name, m.original_name, m.mime, m.size_bytes, m.width, m.height, m.thumb, m.variants, \
+         u.username, m.created_at FROM media m LEFT JOIN users u ON u.id = m.uploader_id ORDER BY m.id",
+        params![],
+    )?
+    .iter()
+    .map(|r| {
+        let variants: String = r.get(7)?;
+        let variants: Vec<Variant> =
+            serde_json::from_str(&variants).unwrap_or_default();
+        Ok(MediaRecord {
+            file_name: r.get(0)?,
+            original_name: r.get(1)?,
+            mime: r.get(2)?,
+            size_bytes: r.get(3)?,
+            width: r.get(4)?,
+            height: r.get(5)?,
+            thumb: r.get(6)?,
+            variants: variants
+                .into_iter()
+                .map(|v| VariantRecord {
+                    width: v.width,
+                    file: v.file,
+                })
+                .collect(),
+            uploader: r.get(8)?,
+            created_at: Some(dates::rfc3339(r.get(9)?)),
+        })
+    })
+    .collect()
 }

@@ -4,12 +4,13 @@
 use std::collections::{HashMap, HashSet};
 
 use super::format::{CommentRecord, SiteFile};
-use crate::blog::write::{self, PostInput};
-use crate::blog::PostStatus;
+use crate::blog::posts::{self, PostInput};
+use crate::blog::{pages, publish, tags, PostStatus};
+use crate::comments;
 use crate::db::Conn;
 use crate::error::{Error, Result};
+use crate::ground::{dates, markdown, slugs};
 use crate::users::{self, Role};
-use crate::{dates, markdown, params, slugs};
 
 /// What an import did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -163,11 +164,11 @@ fn import_media(
 
 /// The admin's settings; keys this version does not know are ignored.
 fn import_settings(c: &mut Conn, file: &SiteFile) -> Result<()> {
-    let known: Vec<(&str, String)> = crate::site_settings::KEYS
+    let known: Vec<(&str, String)> = crate::site::settings::KEYS
         .iter()
         .filter_map(|k| file.settings.get(*k).map(|v| (*k, v.clone())))
         .collect();
-    crate::site_settings::save(c, &known)
+    crate::site::settings::save(c, &known)
 }
 
 fn slug_of(path: impl Fn() -> String, given: Option<&str>, title: &str) -> Result<String> {
@@ -242,24 +243,21 @@ fn import_users(
                 ));
             }
         }
-        let id = match users::store::by_username(c, &username)? {
-            Some(existing) => {
-                c.execute(
-                    "UPDATE users SET email = ?, display_name = ?, bio = ?, avatar = ?, role = ?, is_active = ?, \
-                     email_confirmed = ?, password_hash = COALESCE(?, password_hash), created_at = ?, updated_at = ? \
-                     WHERE id = ?",
-                    params![&email, &u.display_name, &u.bio, u.avatar.as_deref(), role.as_str(), u.is_active,
-                        u.email_confirmed, u.password_hash.as_deref(), created, updated, existing.id],
-                )?;
-                existing.id
-            }
-            None => c.insert(
-                "INSERT INTO users (username, email, display_name, bio, avatar, role, password_hash, is_active, \
-                 email_confirmed, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                params![&username, &email, &u.display_name, &u.bio, u.avatar.as_deref(), role.as_str(),
-                    u.password_hash.as_deref(), u.is_active, u.email_confirmed, created, updated],
-            )?,
+        let existing = users::store::by_username(c, &username)?.map(|u| u.id);
+        let record = users::store::Imported {
+            username: &username,
+            email: &email,
+            display_name: &u.display_name,
+            bio: &u.bio,
+            avatar: u.avatar.as_deref(),
+            role,
+            password_hash: u.password_hash.as_deref(),
+            is_active: u.is_active,
+            email_confirmed: u.email_confirmed,
+            created_at: created,
+            updated_at: updated,
         };
+        let id = users::store::upsert_imported(c, existing, &record)?;
         ids.insert(username, id);
         report.users += 1;
     }
@@ -275,8 +273,8 @@ fn import_tags(c: &mut Conn, file: &SiteFile, report: &mut Report) -> Result<Has
             return Err(at(format!("tags[{i}].name"), "a tag needs a name"));
         }
         let slug = slug_of(|| format!("tags[{i}].slug"), t.slug.as_deref(), name)?;
-        let id = write::ensure_tag(c, name, &slug)?;
-        c.execute("UPDATE tags SET name = ? WHERE id = ?", params![name, id])?;
+        let id = tags::ensure_tag(c, name, &slug)?;
+        tags::set_name(c, id, name)?;
         ids.insert(slug, id);
         report.tags += 1;
     }
@@ -333,7 +331,7 @@ fn import_posts(
             let tag_slug = slug_of(|| format!("posts[{i}].tags[{j}]"), Some(tag), tag)?;
             let id = match tags.get(&tag_slug) {
                 Some(id) => *id,
-                None => write::ensure_tag(c, tag, &tag_slug)?,
+                None => tags::ensure_tag(c, tag, &tag_slug)?,
             };
             if !tag_ids.contains(&id) {
                 tag_ids.push(id);
@@ -352,9 +350,9 @@ fn import_posts(
         };
         let created = optional_time(|| p("created_at"), post.created_at.as_deref(), now)?;
         let updated = optional_time(|| p("updated_at"), post.updated_at.as_deref(), now)?;
-        let id = write::upsert_post_by_slug(c, &input, now)?;
-        write::set_post_times(c, id, created, updated)?;
-        write::set_post_tags(c, id, &tag_ids)?;
+        // The publish path, without events: imported history mails and
+        // federates nothing.
+        let id = publish::save_imported(c, &input, &tag_ids, created, updated, now)?;
         ids.insert(slug, id);
         report.posts += 1;
     }
@@ -381,7 +379,7 @@ fn import_pages(c: &mut Conn, file: &SiteFile, now: i64, report: &mut Report) ->
                 format!("{:?} is not draft or published", page.status),
             )
         })?;
-        let input = write::PageInput {
+        let input = pages::PageInput {
             title: title.to_string(),
             slug,
             body_markdown: page.body_markdown.clone(),
@@ -399,7 +397,7 @@ fn import_pages(c: &mut Conn, file: &SiteFile, now: i64, report: &mut Report) ->
                 now,
             )?,
         };
-        write::upsert_page_by_slug(c, &input)?;
+        pages::upsert_page_by_slug(c, &input)?;
         report.pages += 1;
     }
     Ok(())
@@ -425,10 +423,8 @@ fn import_comments(
         }
         let post_id = match posts.get(&cm.post) {
             Some(id) => *id,
-            None => c
-                .query_opt("SELECT id FROM posts WHERE slug = ?", params![&cm.post])?
-                .ok_or_else(|| at(p("post"), format!("no post with slug {:?}", cm.post)))?
-                .get(0)?,
+            None => posts::id_by_slug(c, &cm.post)?
+                .ok_or_else(|| at(p("post"), format!("no post with slug {:?}", cm.post)))?,
         };
         if !matches!(cm.status.as_str(), "pending" | "approved" | "spam") {
             return Err(at(
@@ -478,28 +474,21 @@ fn import_comments(
             .and_then(|p| by_file_id.get(&p))
             .and_then(|&j| db_ids[j]);
         let html = markdown::render_comment(&cm.body);
-        let existing = c.query_opt(
-            "SELECT id FROM comments WHERE post_id = ? AND author_email = ? AND created_at = ?",
-            params![*post_id, email, *created],
-        )?;
-        let id = match existing {
-            Some(row) => {
-                let id: i64 = row.get(0)?;
-                c.execute(
-                    "UPDATE comments SET parent_id = ?, user_id = ?, author_name = ?, body = ?, body_html = ?, status = ?, \
-                     ip = ?, notify_replies = ?, unsubscribe_hash = ? WHERE id = ?",
-                    params![parent_id, *user_id, &cm.author_name, &cm.body, html, &cm.status, cm.ip.as_deref(),
-                        cm.notify_replies, cm.unsubscribe_hash.as_deref(), id],
-                )?;
-                id
-            }
-            None => c.insert(
-                "INSERT INTO comments (post_id, parent_id, user_id, author_name, author_email, body, body_html, status, \
-                 created_at, ip, notify_replies, unsubscribe_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                params![*post_id, parent_id, *user_id, &cm.author_name, email, &cm.body, html, &cm.status, *created,
-                    cm.ip.as_deref(), cm.notify_replies, cm.unsubscribe_hash.as_deref()],
-            )?,
+        let record = comments::store::Imported {
+            post_id: *post_id,
+            parent_id,
+            user_id: *user_id,
+            author_name: &cm.author_name,
+            author_email: email,
+            body: &cm.body,
+            body_html: &html,
+            status: &cm.status,
+            created_at: *created,
+            ip: cm.ip.as_deref(),
+            notify_replies: cm.notify_replies,
+            unsubscribe_hash: cm.unsubscribe_hash.as_deref(),
         };
+        let id = comments::store::upsert_imported(c, &record)?;
         db_ids[i] = Some(id);
         report.comments += 1;
     }

@@ -4,7 +4,7 @@
 //! and pages by slug, comments by post + author email + creation time).
 
 mod export;
-mod format;
+pub mod format;
 mod import;
 
 pub use export::export;

@@ -9,6 +9,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use super::session::{self, Session};
 use super::Role;
 use crate::db::Db;
+use crate::web::identity::{Viewer, ViewerFuture};
 
 /// Whoever sends the request: their session if they are logged in.
 #[derive(Debug, Clone)]
@@ -59,6 +60,20 @@ impl<'r> FromRequest<'r> for Visitor {
             .await;
         Outcome::Success(visitor.clone())
     }
+}
+
+/// The `web::identity::Identify` hook: the logged-in visitor as pages show them.
+pub fn identify<'a>(req: &'a Request<'_>) -> ViewerFuture<'a> {
+    Box::pin(async move {
+        let Visitor(session) = req.guard::<Visitor>().await.succeeded()?;
+        let session = session?;
+        Some(Viewer {
+            display_name: session.user.shown_name().to_string(),
+            role: serde_json::to_value(session.user.role).unwrap_or_default(),
+            username: session.user.username,
+            csrf_token: session.csrf_token,
+        })
+    })
 }
 
 /// Any logged-in user.

@@ -1,4 +1,5 @@
-//! Users: the account model, its store, and password rules and hashing.
+//! Users: the account model, its store, sessions and guards, password rules
+//! and hashing, and the account pages.
 
 pub mod guards;
 pub mod password;
@@ -7,7 +8,18 @@ pub mod session;
 pub mod store;
 pub mod tokens;
 
+use rocket::fairing::AdHoc;
 use serde::Serialize;
+
+/// The account pages, and who is logged in for the web layer
+/// (`web::identity::Identify`).
+pub fn stage() -> AdHoc {
+    AdHoc::on_ignite("Accounts", |rocket| async {
+        rocket
+            .manage(crate::web::identity::Identify(guards::identify))
+            .mount("/", routes::routes())
+    })
+}
 
 /// What a user may do, from most to least powerful.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

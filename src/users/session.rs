@@ -4,31 +4,17 @@
 //! pushes the expiry back (written at most once a minute).
 
 use rocket::http::{Cookie, CookieJar, SameSite};
-use sha2::{Digest, Sha256};
 
 use super::{Role, User};
 use crate::db::Conn;
 use crate::error::Result;
-use crate::{dates, params};
+use crate::ground::dates;
+use crate::ground::tokens::{digest, random_token};
+use crate::params;
 
-pub const COOKIE: &str = "carnet_session";
+pub const COOKIE: &str = crate::web::identity::SESSION_COOKIE;
 /// A session unused for this long ends.
 pub const IDLE_SECS: i64 = 14 * 24 * 3600;
-
-/// 32 random bytes, URL-safe base64.
-pub fn random_token() -> String {
-    use base64::Engine as _;
-    use rand::RngCore;
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// What the database stores for a token (session ids, mail tokens).
-pub fn digest(token: &str) -> String {
-    let hash = Sha256::digest(token.as_bytes());
-    hash.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// The logged-in user of a request, with the session's CSRF token.
 #[derive(Debug, Clone)]

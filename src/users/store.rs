@@ -3,7 +3,9 @@
 use super::{Role, User};
 use crate::db::{Conn, Row};
 use crate::error::{Error, Result};
+use crate::ground::dates;
 use crate::params;
+use crate::transfer::format::{UserRecord};
 
 const COLUMNS: &str =
     "id, username, email, display_name, bio, avatar, role, is_active, email_confirmed, created_at";
@@ -111,19 +113,11 @@ pub fn set_password(c: &mut Conn, user_id: i64, hash: &str) -> Result<()> {
     c.transaction(|c| {
         c.execute(
             "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
-            params![hash, crate::dates::now(), user_id],
+            params![hash, crate::ground::dates::now(), user_id],
         )?;
-        c.execute("DELETE FROM sessions WHERE user_id = ?", params![user_id])?;
+        super::session::delete_all(c, user_id)?;
         Ok(())
     })
-}
-
-/// Authors with at least one public post, with the count (for the sitemap and the author page).
-pub fn published_post_count(c: &mut Conn, user_id: i64, now: i64) -> Result<i64> {
-    c.query_scalar(
-        "SELECT COUNT(*) FROM posts WHERE author_id = ? AND status = 'published' AND published_at <= ?",
-        params![user_id, now],
-    )
 }
 
 /// Emails of every active admin (contact form recipients).
@@ -140,7 +134,7 @@ pub fn admin_emails(c: &mut Conn) -> Result<Vec<String>> {
 pub fn update_profile(c: &mut Conn, user_id: i64, display_name: &str, bio: &str) -> Result<()> {
     c.execute(
         "UPDATE users SET display_name = ?, bio = ?, updated_at = ? WHERE id = ?",
-        params![display_name, bio, crate::dates::now(), user_id],
+        params![display_name, bio, crate::ground::dates::now(), user_id],
     )?;
     Ok(())
 }
@@ -154,7 +148,146 @@ pub fn set_avatar(c: &mut Conn, user_id: i64, avatar: Option<&str>) -> Result<Op
         };
     c.execute(
         "UPDATE users SET avatar = ?, updated_at = ? WHERE id = ?",
-        params![avatar, crate::dates::now(), user_id],
+        params![avatar, crate::ground::dates::now(), user_id],
     )?;
     Ok(previous)
+}
+
+/// How many accounts there are.
+pub fn count(c: &mut Conn) -> Result<i64> {
+    c.query_scalar("SELECT COUNT(*) FROM users", params![])
+}
+
+/// Who hears about a new comment: the post's author and every active editor
+/// and admin, except `commenter` (a member who wrote it).
+pub fn comment_moderators(c: &mut Conn, post_author: i64, commenter: Option<i64>) -> Result<Vec<String>> {
+    c.query(
+        "SELECT email FROM users WHERE is_active = 1 AND (id = ? OR role IN ('admin', 'editor')) AND id <> ? ORDER BY id",
+        params![post_author, commenter.unwrap_or(-1)],
+    )?
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+/// Whether removing admin rights from (or deactivating) `id` would leave no
+/// active admin. Run inside the transaction that makes the change: the active
+/// admins' rows stay locked until it ends, so two admins demoting each other
+/// at the same moment are taken one after the other, and the second is refused.
+pub fn last_admin(c: &mut Conn, id: i64) -> Result<bool> {
+    let sql = format!(
+        "SELECT id FROM users WHERE role = 'admin' AND is_active = 1{}",
+        c.for_update()
+    );
+    for row in &c.query(&sql, params![])? {
+        if row.get::<i64>(0)? != id {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Sets a user's role; false when there is no such user.
+pub fn set_role(c: &mut Conn, id: i64, role: Role, now: i64) -> Result<bool> {
+    Ok(c.execute(
+        "UPDATE users SET role = ?, updated_at = ? WHERE id = ?",
+        params![role.as_str(), now, id],
+    )? > 0)
+}
+
+/// Activates or deactivates an account; false when there is no such user.
+pub fn set_active(c: &mut Conn, id: i64, active: bool, now: i64) -> Result<bool> {
+    Ok(c.execute(
+        "UPDATE users SET is_active = ?, updated_at = ? WHERE id = ?",
+        params![active, now, id],
+    )? > 0)
+}
+
+/// Marks the address confirmed, replacing it with `new_email` when given.
+pub fn confirm_email(c: &mut Conn, id: i64, new_email: Option<&str>, now: i64) -> Result<()> {
+    match new_email {
+        Some(new) => c.execute(
+            "UPDATE users SET email = ?, email_confirmed = 1, updated_at = ? WHERE id = ?",
+            params![new, now, id],
+        ),
+        None => c.execute(
+            "UPDATE users SET email_confirmed = 1, updated_at = ? WHERE id = ?",
+            params![now, id],
+        ),
+    }?;
+    Ok(())
+}
+
+/// Replaces a password hash without touching `updated_at` (a rehash on login).
+pub fn rehash_password(c: &mut Conn, id: i64, hash: &str) -> Result<()> {
+    c.execute(
+        "UPDATE users SET password_hash = ? WHERE id = ?",
+        params![hash, id],
+    )?;
+    Ok(())
+}
+
+/// Every user record for `carnet export`.
+pub fn export_records(c: &mut Conn) -> Result<Vec<UserRecord>> {
+    c.query(
+        "SELECT username, email, display_name, bio, avatar, role, password_hash, is_active, email_confirmed, \
+         created_at, updated_at FROM users ORDER BY id",
+        params![],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(UserRecord {
+            username: r.get(0)?,
+            email: r.get(1)?,
+            display_name: r.get(2)?,
+            bio: r.get(3)?,
+            avatar: r.get(4)?,
+            role: r.get(5)?,
+            password_hash: r.get(6)?,
+            is_active: r.get(7)?,
+            email_confirmed: r.get(8)?,
+            created_at: Some(dates::rfc3339(r.get(9)?)),
+            updated_at: Some(dates::rfc3339(r.get(10)?)),
+        })
+    })
+    .collect()
+}
+
+/// A user as an import file gives it.
+#[derive(Debug, Clone)]
+pub struct Imported<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub bio: &'a str,
+    pub avatar: Option<&'a str>,
+    pub role: Role,
+    /// `None` keeps an existing user's password (and leaves a new one without).
+    pub password_hash: Option<&'a str>,
+    pub is_active: bool,
+    pub email_confirmed: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Creates the user, or replaces user `existing`; returns the id.
+pub fn upsert_imported(c: &mut Conn, existing: Option<i64>, u: &Imported<'_>) -> Result<i64> {
+    match existing {
+        Some(id) => {
+            c.execute(
+                "UPDATE users SET email = ?, display_name = ?, bio = ?, avatar = ?, role = ?, is_active = ?, \
+                 email_confirmed = ?, password_hash = COALESCE(?, password_hash), created_at = ?, updated_at = ? \
+                 WHERE id = ?",
+                params![u.email, u.display_name, u.bio, u.avatar, u.role.as_str(), u.is_active,
+                    u.email_confirmed, u.password_hash, u.created_at, u.updated_at, id],
+            )?;
+            Ok(id)
+        }
+        None => c.insert(
+            "INSERT INTO users (username, email, display_name, bio, avatar, role, password_hash, is_active, \
+             email_confirmed, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            params![u.username, u.email, u.display_name, u.bio, u.avatar, u.role.as_str(),
+                u.password_hash, u.is_active, u.email_confirmed, u.created_at, u.updated_at],
+        ),
+    }
 }

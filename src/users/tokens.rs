@@ -3,10 +3,10 @@
 
 use subtle::ConstantTimeEq;
 
-use super::session::{digest, random_token};
+use crate::ground::tokens::{digest, random_token};
 use crate::db::Conn;
 use crate::error::Result;
-use crate::{dates, params};
+use crate::{ground::dates, params};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -109,4 +109,16 @@ pub fn purge(c: &mut Conn) -> Result<u64> {
         "DELETE FROM tokens WHERE expires_at <= ? OR (used_at IS NOT NULL AND used_at < ?)",
         params![now, now - 7 * 24 * 3600],
     )
+}
+
+/// The address waiting for confirmation, if the user asked to change it.
+pub fn pending_email(c: &mut Conn, user_id: i64, now: i64) -> Result<Option<String>> {
+    match c.query_opt(
+        "SELECT data FROM tokens WHERE user_id = ? AND kind = 'change_email' AND used_at IS NULL AND expires_at > ? \
+         ORDER BY id DESC LIMIT 1",
+        params![user_id, now],
+    )? {
+        Some(r) => r.get(0),
+        None => Ok(None),
+    }
 }

@@ -20,16 +20,15 @@ use std::time::{Duration, Instant};
 use rocket::http::ContentType;
 use rocket::request::{FromRequest, Outcome, Request};
 
-use crate::blog::model::NavLink;
 use crate::config::Settings;
 use crate::db::{Conn, Db};
+use crate::web::view::NavLink;
 use crate::error::Result;
-use crate::params;
 
 /// Stands for the visitor's CSRF token in a cached page. Random per process, so
 /// no post or comment can contain it and pull a visitor's token into a link.
 pub static TOKEN_PLACEHOLDER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!("__carnet_csrf_{}__", crate::users::session::random_token())
+    format!("__carnet_csrf_{}__", crate::ground::tokens::random_token())
 });
 /// The most bytes of pages kept; past it the cache starts over.
 const MAX_BYTES: usize = 32 * 1024 * 1024;
@@ -46,23 +45,11 @@ pub struct Freshness {
     pub next_publish: Option<i64>,
 }
 
-pub fn freshness(c: &mut Conn, now: i64) -> Result<Freshness> {
-    let row = c.query_opt(
-        "SELECT (SELECT version FROM content_version WHERE id = 1), \
-         (SELECT MIN(published_at) FROM posts WHERE status = 'published' AND published_at > ?)",
-        params![now],
-    )?;
-    Ok(match row {
-        Some(r) => Freshness {
-            version: r.get::<Option<i64>>(0)?.unwrap_or(0),
-            next_publish: r.get(1)?,
-        },
-        None => Freshness {
-            version: 0,
-            next_publish: None,
-        },
-    })
-}
+/// Reads the freshness from the database; given by the blog at start-up.
+pub type FreshnessFn = fn(&mut Conn, i64) -> Result<Freshness>;
+
+/// A function run on the visitor's cookies when a cached page is served.
+pub type OnServe = fn(&rocket::http::CookieJar<'_>);
 
 /// A cached response body, with its entity tag computed once.
 #[derive(Clone)]
@@ -78,9 +65,9 @@ pub struct Cached {
     pub etag: String,
     /// Whether the body holds `TOKEN_PLACEHOLDER`.
     pub has_token: bool,
-    /// Whether the page shows the comment form: serving it starts the form's
-    /// timer (a spam defence) for the visitor, as rendering it does.
-    pub comment_form: bool,
+    /// Run each time the page is served from the cache, as the route that
+    /// rendered it would have (the comment form's timer, a spam defence).
+    pub on_serve: Option<OnServe>,
     /// The body gzipped once, for clients that accept it (pages without a token).
     pub gzip: Option<Arc<[u8]>>,
 }
@@ -97,20 +84,6 @@ pub fn gzip(body: &[u8]) -> Option<std::sync::Arc<[u8]>> {
     );
     encoder.write_all(body).ok()?;
     encoder.finish().ok().map(Into::into)
-}
-
-/// A short hex SHA-256 of some bytes, for entity tags.
-pub fn digest(parts: &[&[u8]]) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p);
-    }
-    h.finalize()
-        .iter()
-        .take(12)
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 impl Cached {
@@ -132,9 +105,9 @@ impl Cached {
             Vec::new()
         };
         Cached {
-            comment_form: false,
+            on_serve: None,
             pieces,
-            etag: digest(&[body.as_bytes()]),
+            etag: crate::ground::tokens::short_digest(&[body.as_bytes()]),
             gzip: if has_token {
                 None
             } else {
@@ -204,6 +177,7 @@ impl Pages {
 type SiteState = (i64, Settings, Vec<NavLink>);
 
 pub struct PageCache {
+    read_freshness: FreshnessFn,
     pages: Mutex<Pages>,
     site: Mutex<Option<SiteState>>,
     checked: Mutex<Option<Checked>>,
@@ -256,9 +230,11 @@ struct Checked {
     writes: u64,
 }
 
-impl Default for PageCache {
-    fn default() -> Self {
+impl PageCache {
+    /// An empty cache whose freshness is read with `freshness`.
+    pub fn new(freshness: FreshnessFn) -> Self {
         PageCache {
+            read_freshness: freshness,
             pages: Mutex::new(Pages {
                 freshness: None,
                 entries: HashMap::new(),
@@ -293,7 +269,7 @@ impl PageCache {
     /// from the database (off the executor) otherwise.
     pub async fn freshness(&self, db: &Db) -> Result<Freshness> {
         let writes = db.writes();
-        let now = crate::dates::now();
+        let now = crate::ground::dates::now();
         let known = self.checked.lock().ok().and_then(|c| *c).filter(|c| {
             c.writes == writes
                 && c.at.elapsed() < RECHECK
@@ -305,7 +281,8 @@ impl PageCache {
         let at = Instant::now();
         // `writes` was read before the query: a write committed meanwhile
         // changes the count, and the next request reads the database again.
-        let fresh = db.run(move |c| freshness(c, now)).await?;
+        let read = self.read_freshness;
+        let fresh = db.run(move |c| read(c, now)).await?;
         if let Ok(mut checked) = self.checked.lock() {
             *checked = Some(Checked { fresh, at, writes });
         }
@@ -370,7 +347,7 @@ impl PageCache {
 pub const PENDING_COOKIE: &str = "carnet_pending";
 
 /// Cookies that make a page personal: never served from or stored in the cache.
-const PERSONAL_COOKIES: &[&str] = &[crate::users::session::COOKIE, "_flash", PENDING_COOKIE];
+const PERSONAL_COOKIES: &[&str] = &[crate::web::identity::SESSION_COOKIE, "_flash", PENDING_COOKIE];
 
 /// The cache key of a request that may be served from (and stored in) the cache:
 /// a GET from a visitor without a session and without a pending flash message.
@@ -419,7 +396,7 @@ impl<'r> FromRequest<'r> for Hit {
         }
         let lookup = || async {
             let fresh = cache.freshness(db).await.ok()?;
-            cache.get(&key, fresh, crate::dates::now())
+            cache.get(&key, fresh, crate::ground::dates::now())
         };
         let page = match lookup().await {
             Some(page) => page,
@@ -444,8 +421,8 @@ impl<'r> FromRequest<'r> for Hit {
                 }
             }
         };
-        if page.comment_form {
-            crate::comments::routes::mark_form_shown(req.cookies());
+        if let Some(on_serve) = page.on_serve {
+            on_serve(req.cookies());
         }
         let token = if page.has_token {
             match req.guard::<crate::web::csrf::CsrfToken>().await {
@@ -501,7 +478,7 @@ mod tests {
 
     #[test]
     fn a_flood_of_new_pages_evicts_the_least_recently_used_ones() {
-        let cache = PageCache::default();
+        let cache = PageCache::new(|_, _| Ok(Freshness { version: 1, next_publish: None }));
         if let Ok(mut pages) = cache.pages.lock() {
             pages.budget = 4000;
         }
@@ -536,7 +513,7 @@ mod tests {
         assert_eq!(normalized_key("/search", Some(&long_search)), None);
 
         // A compressible page of 64 KiB: its gzip copy counts too.
-        let cache = PageCache::default();
+        let cache = PageCache::new(|_, _| Ok(Freshness { version: 1, next_publish: None }));
         let fresh = Freshness {
             version: 1,
             next_publish: None,
@@ -552,7 +529,7 @@ mod tests {
 
     #[test]
     fn the_render_lock_map_stays_bounded() {
-        let cache = PageCache::default();
+        let cache = PageCache::new(|_, _| Ok(Freshness { version: 1, next_publish: None }));
         let held: Vec<_> = (0..MAX_RENDER_LOCKS)
             .map(|i| cache.render_lock(&format!("/search?q={i}")).unwrap())
             .collect();

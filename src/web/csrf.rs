@@ -11,8 +11,7 @@ use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 use subtle::ConstantTimeEq;
 
-use crate::users::guards::Visitor;
-use crate::users::session::random_token;
+use crate::ground::tokens::random_token;
 
 const COOKIE: &str = "carnet_csrf";
 pub const FIELD: &str = "csrf_token";
@@ -23,8 +22,8 @@ pub const HEADER: &str = "X-CSRF-Token";
 pub struct CsrfToken(pub String);
 
 async fn expected(req: &Request<'_>) -> Option<String> {
-    if let Outcome::Success(Visitor(Some(session))) = req.guard::<Visitor>().await {
-        return Some(session.csrf_token);
+    if let Some(viewer) = crate::web::identity::viewer(req).await {
+        return Some(viewer.csrf_token);
     }
     req.cookies()
         .get_private(COOKIE)

@@ -7,13 +7,24 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::blog::{self, model::NavLink};
 use crate::config::Settings;
-use crate::db::Db;
-use crate::site_settings;
-use crate::users::guards::Visitor;
-use crate::web::cache::{self, CacheKey, Cached, Freshness, PageCache};
+use crate::db::{Conn, Db};
+use crate::web::cache::{CacheKey, Cached, Freshness, OnServe, PageCache};
+use crate::web::identity::{self, Viewer};
 use rocket::request::FlashMessage;
+
+/// A link in the site navigation.
+#[derive(Debug, Clone, Serialize)]
+pub struct NavLink {
+    pub title: String,
+    pub url: String,
+}
+
+/// What the domains tell every page, given once at start-up (`lib.rs`), so
+/// the web layer never calls up into them: the settings in force (the file's,
+/// with the admin's overrides) and the navigation links.
+#[derive(Clone, Copy)]
+pub struct Chrome(pub fn(&mut Conn, &Settings) -> crate::error::Result<(Settings, Vec<NavLink>)>);
 
 /// What every page needs to know about the site and the current request.
 pub struct Site<'r> {
@@ -24,7 +35,7 @@ pub struct Site<'r> {
     /// Pages linked from the site navigation.
     pub nav: Vec<NavLink>,
     /// The logged-in user, if any.
-    pub visitor: Visitor,
+    pub visitor: Option<Viewer>,
     /// A message left by the previous request (POST/redirect/GET).
     pub flash: Option<(String, String)>,
     /// The content version and next scheduled publication, for the page cache.
@@ -44,7 +55,7 @@ impl<'r> FromRequest<'r> for Site<'r> {
         };
         let cache = req.rocket().state::<PageCache>();
         let (settings, nav, fresh) = match req.rocket().state::<Db>() {
-            Some(db) => match load(db, cache, settings).await {
+            Some(db) => match load(db, cache, req.rocket().state::<Chrome>(), settings).await {
                 Ok(loaded) => loaded,
                 Err(e) => {
                     log::error!("site settings and navigation: {e}");
@@ -67,10 +78,7 @@ impl<'r> FromRequest<'r> for Site<'r> {
                 },
             ),
         };
-        let visitor = match req.guard::<Visitor>().await {
-            Outcome::Success(v) => v,
-            _ => Visitor(None),
-        };
+        let visitor = identity::viewer(req).await;
         let flash = match req.guard::<Option<FlashMessage<'_>>>().await {
             Outcome::Success(Some(f)) => Some((f.kind().to_string(), f.message().to_string())),
             _ => None,
@@ -92,27 +100,26 @@ impl<'r> FromRequest<'r> for Site<'r> {
 async fn load(
     db: &Db,
     cache: Option<&PageCache>,
+    chrome: Option<&Chrome>,
     base: &Settings,
 ) -> crate::error::Result<(Settings, Vec<NavLink>, Freshness)> {
-    let fresh = match cache {
-        Some(cache) => cache.freshness(db).await?,
-        None => db.run(|c| cache::freshness(c, crate::dates::now())).await?,
+    let (Some(cache), Some(&Chrome(chrome))) = (cache, chrome) else {
+        // Nothing to read them with (a bare Rocket): the file's settings.
+        let fresh = Freshness {
+            version: 0,
+            next_publish: None,
+        };
+        return Ok((base.clone(), Vec::new(), fresh));
     };
-    if let Some((settings, nav)) = cache.and_then(|c| c.site(fresh.version)) {
+    let fresh = cache.freshness(db).await?;
+    if let Some((settings, nav)) = cache.site(fresh.version) {
         return Ok((settings, nav, fresh));
     }
     let base = base.clone();
     let (settings, nav) = db
-        .run(move |c| {
-            Ok((
-                site_settings::effective(c, &base)?,
-                blog::store::nav_pages(c)?,
-            ))
-        })
+        .run(move |c| chrome(c, &base))
         .await?;
-    if let Some(cache) = cache {
-        cache.set_site(fresh.version, settings.clone(), nav.clone());
-    }
+    cache.set_site(fresh.version, settings.clone(), nav.clone());
     Ok((settings, nav, fresh))
 }
 
@@ -141,6 +148,7 @@ pub fn site_context(settings: &Settings) -> Value {
 pub struct View {
     name: &'static str,
     ctx: Map<String, Value>,
+    on_serve: Option<OnServe>,
 }
 
 impl View {
@@ -148,7 +156,15 @@ impl View {
         View {
             name,
             ctx: Map::new(),
+            on_serve: None,
         }
+    }
+
+    /// Runs `f` on the visitor's cookies whenever the page is served from the
+    /// cache (the route runs its own code when it renders it).
+    pub fn on_serve(mut self, f: OnServe) -> Self {
+        self.on_serve = Some(f);
+        self
     }
 
     /// Adds a value to the context.
@@ -175,10 +191,12 @@ impl View {
     /// `csrf` is the visitor's token when the page has a form: a cached page
     /// holds a placeholder in its place.
     pub fn page(self, site: &Site<'_>, key: &CacheKey, csrf: Option<&str>) -> Page {
+        let on_serve = self.on_serve;
         let (name, ctx) = self.finish(site);
         Page::Render {
             name,
             ctx,
+            on_serve,
             store: key
                 .0
                 .clone()
@@ -201,18 +219,18 @@ impl View {
             "registration_open".into(),
             Value::Bool(site.settings.registration == crate::config::Registration::Open),
         );
-        if let Some(session) = &site.visitor.0 {
+        if let Some(viewer) = &site.visitor {
             self.ctx.insert(
                 "user".into(),
                 serde_json::json!({
-                    "username": session.user.username,
-                    "display_name": session.user.shown_name(),
-                    "role": session.user.role,
+                    "username": viewer.username,
+                    "display_name": viewer.display_name,
+                    "role": viewer.role,
                 }),
             );
             self.ctx
                 .entry("csrf_token")
-                .or_insert_with(|| Value::String(session.csrf_token.clone()));
+                .or_insert_with(|| Value::String(viewer.csrf_token.clone()));
         }
         if let Some((kind, message)) = &site.flash {
             self.ctx.insert(
@@ -236,7 +254,7 @@ impl Site<'_> {
     /// The cached page for this request, if there is a fresh one.
     pub fn cached(&self, key: &CacheKey, csrf: Option<&str>) -> Option<Page> {
         let (cache, key) = (self.cache?, key.0.as_ref()?);
-        let hit = cache.get(key, self.fresh, crate::dates::now())?;
+        let hit = cache.get(key, self.fresh, crate::ground::dates::now())?;
         Some(Page::Hit(hit, csrf.map(str::to_string)))
     }
 }
@@ -249,6 +267,7 @@ pub enum Page {
         ctx: Value,
         store: Option<(String, Freshness)>,
         csrf: Option<String>,
+        on_serve: Option<OnServe>,
     },
 }
 
@@ -261,20 +280,17 @@ impl<'r> rocket::response::Responder<'r, 'static> for Page {
                 mut ctx,
                 store,
                 csrf,
+                on_serve,
             } => {
                 if store.is_some() {
                     if let Some(map) = ctx.as_object_mut() {
                         replace_token(map, csrf.as_deref());
                     }
                 }
-                let comment_form = ctx
-                    .pointer("/comment_form/permission")
-                    .and_then(Value::as_str)
-                    == Some("allowed");
                 let html = Template::show(req.rocket(), name, ctx)
                     .ok_or(rocket::http::Status::InternalServerError)?;
                 let mut page = Cached::new(html, rocket::http::ContentType::HTML, None);
-                page.comment_form = comment_form;
+                page.on_serve = on_serve;
                 match (store, req.rocket().state::<PageCache>()) {
                     (Some((key, fresh)), Some(cache)) => {
                         cache.put(key, fresh, page.clone());
@@ -290,7 +306,7 @@ impl<'r> rocket::response::Responder<'r, 'static> for Page {
         match csrf.filter(|_| page.has_token) {
             Some(token) => {
                 let token: std::sync::Arc<[u8]> = std::sync::Arc::from(token.as_bytes());
-                let etag = cache::digest(&[page.etag.as_bytes(), &token]);
+                let etag = crate::ground::tokens::short_digest(&[page.etag.as_bytes(), &token]);
                 res.header(rocket::http::Header::new("ETag", format!("\"{etag}\"")));
                 let mut parts = Vec::with_capacity(2 * page.pieces.len());
                 for (i, piece) in page.pieces.iter().enumerate() {
@@ -328,7 +344,7 @@ impl<'r> rocket::response::Responder<'r, 'static> for Page {
         if let Some(ts) = page.last_modified {
             res.header(rocket::http::Header::new(
                 "Last-Modified",
-                crate::feeds::http_date(ts),
+                crate::ground::dates::http_date(ts),
             ));
         }
         res.ok()
@@ -340,7 +356,7 @@ fn replace_token(map: &mut Map<String, Value>, token: Option<&str>) {
     let Some(token) = token else { return };
     for value in map.values_mut() {
         match value {
-            Value::String(s) if s == token => *s = cache::TOKEN_PLACEHOLDER.clone(),
+            Value::String(s) if s == token => *s = crate::web::cache::TOKEN_PLACEHOLDER.clone(),
             Value::Object(inner) => replace_token(inner, Some(token)),
             _ => {}
         }

@@ -1,6 +1,6 @@
 //! Background work started with the server: the mail worker and housekeeping
-//! (expired sessions, tokens and rate-limit windows; sent mails and outbox
-//! files past `mail_retention_days`).
+//! (expired sessions, tokens and rate-limit windows; sent mails, handled
+//! events and outbox files past `mail_retention_days`).
 
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use rocket::tokio;
 use crate::db::Db;
 use crate::mail::{worker, Mailer};
 use crate::users::{session, tokens};
-use crate::web::rate_limit;
+use crate::site::rate_limits;
 
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
 
@@ -30,12 +30,13 @@ async fn housekeeping(db: Db, settings: crate::config::Settings) {
     loop {
         let result = db
             .run(move |c| {
-                let now = crate::dates::now();
+                let now = crate::ground::dates::now();
                 let sessions = session::purge_expired(c)?;
                 let tokens = tokens::purge(c)?;
-                let windows = rate_limit::purge(c, now)?;
+                let windows = rate_limits::purge(c, now)?;
                 let mails = crate::mail::queue::purge(c, now - keep)?;
-                Ok((sessions, tokens, windows, mails))
+                let events = crate::events::outbox::purge(c, now - keep)?;
+                Ok((sessions, tokens, windows, mails + events))
             })
             .await;
         let outbox = settings.outbox_dir();
@@ -46,7 +47,7 @@ async fn housekeeping(db: Db, settings: crate::config::Settings) {
         .unwrap_or(0);
         match result {
             Ok((s, t, w, m)) if s + t + w + m + files > 0 => log::info!(
-                "housekeeping: removed {s} sessions, {t} tokens, {w} rate-limit windows, {m} old mails, {files} outbox files"
+                "housekeeping: removed {s} sessions, {t} tokens, {w} rate-limit windows, {m} old mails and events, {files} outbox files"
             ),
             Ok(_) => {}
             Err(e) => log::error!("housekeeping: {e}"),

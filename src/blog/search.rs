@@ -5,7 +5,7 @@
 use rocket::{get, routes, Route, State};
 use serde::Serialize;
 
-use crate::dates;
+use crate::ground::dates;
 use crate::db::{self, Conn, Db};
 use crate::error::Result;
 use crate::web::cache::CacheKey;
@@ -40,7 +40,7 @@ pub struct Hit {
 }
 
 fn highlight(raw: &str) -> String {
-    crate::web::templates::escape_html(raw)
+    crate::ground::html::escape_html(raw)
         .replace(db::search::OPEN, "<mark>")
         .replace(db::search::CLOSE, "</mark>")
 }

@@ -92,7 +92,7 @@ fn with_srcsets<'a>(
                 image = Some((dest_url.to_string(), set, String::new()));
             }
             (Some((src, set, alt)), Event::End(TagEnd::Image)) => {
-                let esc = crate::web::templates::escape_html;
+                let esc = crate::ground::html::escape_html;
                 out.push(Event::InlineHtml(
                     format!(
                         r#"<img src="{}" srcset="{}" sizes="(max-width: 760px) 100vw, 760px" alt="{}" loading="lazy" decoding="async">"#,

@@ -1,27 +1,9 @@
-//! Rate limits: fixed-window counters in the database, so every instance on
+//! Rate limits (owner of the `rate_limits` table): fixed-window counters in the database, so every instance on
 //! one database shares them and they survive restarts.
-
-use rocket::request::{FromRequest, Outcome, Request};
 
 use crate::db::Conn;
 use crate::error::{Error, Result};
 use crate::params;
-
-/// The client address as Rocket sees it (through `ip_header` when configured).
-#[derive(Debug, Clone)]
-pub struct ClientIp(pub String);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for ClientIp {
-    type Error = ();
-
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        let ip = req
-            .client_ip()
-            .map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
-        Outcome::Success(ClientIp(ip))
-    }
-}
 
 /// A limit: at most `max` hits per `window` seconds for one subject.
 #[derive(Debug, Clone, Copy)]
@@ -37,7 +19,7 @@ fn subject_key(subject: &str) -> std::borrow::Cow<'_, str> {
     if subject.len() <= 64 {
         return subject.into();
     }
-    crate::users::session::digest(subject).into()
+    crate::ground::tokens::digest(subject).into()
 }
 
 impl Limit {

@@ -68,6 +68,22 @@ pub fn parse_local(s: &str) -> Option<i64> {
         .map(|d| d.assume_utc().unix_timestamp())
 }
 
+/// `Tue, 24 Nov 2026 10:00:00 GMT`.
+pub fn http_date(ts: i64) -> String {
+    let at =
+        time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    at.format(time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    ))
+    .unwrap_or_default()
+}
+
+/// Delay before attempt `attempts + 1`: base, 2×base, 4×base… capped at one hour.
+pub fn backoff(base_secs: u64, attempts: u32) -> i64 {
+    let factor = 1u64 << attempts.min(20);
+    i64::try_from(base_secs.saturating_mul(factor).min(3600)).unwrap_or(3600)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +96,13 @@ mod tests {
         assert_eq!(parse_local("2026-11-24T10:30"), Some(ts));
         assert_eq!(parse_rfc3339("yesterday"), None);
         assert_eq!(month_name(11), "November");
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff(15, 0), 15);
+        assert_eq!(backoff(15, 1), 30);
+        assert_eq!(backoff(15, 3), 120);
+        assert_eq!(backoff(15, 30), 3600);
     }
 }

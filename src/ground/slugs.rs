@@ -10,6 +10,26 @@ pub fn slugify(text: &str) -> String {
     cut.to_string()
 }
 
+/// The first of `base`, `base-2`, `base-3`… that `taken` says is free
+/// (`untitled` for an empty base).
+pub fn first_free<E>(
+    base: &str,
+    mut taken: impl FnMut(&str) -> Result<bool, E>,
+) -> Result<String, E> {
+    let base = if base.is_empty() { "untitled" } else { base };
+    let mut n = 1u32;
+    loop {
+        let candidate = match n {
+            1 => base.to_string(),
+            n => format!("{base}-{n}"),
+        };
+        if !taken(&candidate)? {
+            return Ok(candidate);
+        }
+        n += 1;
+    }
+}
+
 /// True for a slug Carnet would make itself: lowercase ASCII words joined by `-`.
 pub fn is_valid(slug: &str) -> bool {
     !slug.is_empty()

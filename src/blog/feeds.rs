@@ -5,10 +5,10 @@ use rocket::http::ContentType;
 use rocket::{get, routes, Route, State};
 use time::format_description::well_known::Rfc2822;
 
-use crate::blog::store::{self, Scope};
+use crate::blog::posts::{self, Scope};
 use crate::blog::PostSummary;
 use crate::config::Settings;
-use crate::dates;
+use crate::ground::dates;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::web::cache::{CacheKey, Cached};
@@ -22,15 +22,6 @@ pub fn routes() -> Vec<Route> {
 /// How many posts a feed carries.
 pub const FEED_LENGTH: u32 = 20;
 
-/// `Tue, 24 Nov 2026 10:00:00 GMT`.
-pub fn http_date(ts: i64) -> String {
-    let at =
-        time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    at.format(time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    ))
-    .unwrap_or_default()
-}
 
 fn document(body: String, content_type: ContentType, last_modified: Option<i64>) -> Cached {
     Cached::new(body, content_type, last_modified)
@@ -50,7 +41,7 @@ fn newest(posts: &[PostSummary]) -> Option<i64> {
 }
 
 async fn latest(db: &Db, scope: Scope) -> Result<Vec<PostSummary>> {
-    db.run(move |c| store::latest_with_bodies(c, scope, dates::now(), FEED_LENGTH))
+    db.run(move |c| posts::latest_with_bodies(c, scope, dates::now(), FEED_LENGTH))
         .await
 }
 
@@ -276,7 +267,7 @@ async fn tag_feed(db: &State<Db>, site: Site<'_>, key: CacheKey, slug: &str) -> 
     }
     let lookup = slug.to_string();
     let (id, name) = db
-        .run(move |c| store::tag_by_slug(c, &lookup))
+        .run(move |c| crate::blog::tags::tag_by_slug(c, &lookup))
         .await?
         .ok_or(Error::NotFound)?;
     let posts = latest(db, Scope::Tag(id)).await?;
@@ -304,7 +295,7 @@ async fn sitemap(
     if let Some(hit) = site.cached(&key, None) {
         return Ok(hit);
     }
-    let entries = db.run(|c| store::sitemap_entries(c, dates::now())).await?;
+    let entries = db.run(|c| posts::sitemap_entries(c, dates::now())).await?;
     let (body, modified) = sitemap_xml(&site.settings.site_url, &entries, part, SITEMAP_URLS)?;
     Ok(site.document(&key, document(body, ContentType::XML, modified)))
 }

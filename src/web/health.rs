@@ -4,14 +4,10 @@ use rocket::http::Status;
 use rocket::{get, State};
 
 use crate::db::Db;
-use crate::params;
 
 #[get("/healthz")]
 pub async fn healthz(db: &State<Db>) -> (Status, &'static str) {
-    let ok = db
-        .run(|c| c.query_scalar::<i64>("SELECT 1", params![]))
-        .await
-        .is_ok_and(|one| one == 1);
+    let ok = db.run(|c| c.ping()).await.is_ok();
     if ok {
         (Status::Ok, "ok")
     } else {

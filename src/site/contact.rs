@@ -9,14 +9,16 @@ use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 
-use crate::dates;
+use crate::ground::dates;
 use crate::db::Db;
 use crate::error::Result;
 use crate::mail::Mailer;
 use crate::users::{normalize_email, store};
 use crate::web::csrf::{CsrfForm, CsrfToken};
-use crate::web::rate_limit::{ClientIp, Limit};
+use crate::site::rate_limits::Limit;
+use crate::web::client_ip::ClientIp;
 use crate::web::{Site, View};
+use crate::web::forms::FormOutcome;
 
 pub fn routes() -> Vec<Route> {
     routes![contact_page, contact]
@@ -64,7 +66,7 @@ async fn contact(
     csrf: CsrfToken,
     ip: ClientIp,
     form: CsrfForm<ContactForm>,
-) -> Result<std::result::Result<Flash<Redirect>, (Status, Template)>> {
+) -> Result<FormOutcome> {
     let f = form.into_inner();
     if !f.website.trim().is_empty() {
         // A bot: it sees success, nobody gets mail.
