@@ -149,7 +149,7 @@ fn serve(loaded: &Loaded, no_migrate: bool) -> Result<ExitCode> {
             display_host(&r.config().address.to_string()),
             r.config().port
         );
-        let hint = hint.clone();
+        let hint = hint;
         Box::pin(async move {
             println!("Carnet is running at {url}");
             if let Some(hint) = hint {
@@ -234,7 +234,7 @@ fn read_stdin_line() -> Result<String> {
         .lock()
         .read_line(&mut line)
         .map_err(|e| Error::invalid(format!("cannot read standard input: {e}")))?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 fn prompt(label: &str) -> Result<String> {
@@ -421,7 +421,7 @@ fn events(loaded: &Loaded, limit: u32) -> Result<ExitCode> {
         let state = match (e.status.as_str(), &e.handled_by, &e.last_error) {
             ("done", Some(by), _) => format!("done by {by}"),
             (status, _, Some(error)) => format!("{status} after {} attempts: {error}", e.attempts),
-            (status, _, None) => status.to_string(),
+            (status, _, None) => status.to_owned(),
         };
         println!(
             "{}\t{}\t{}\t{}\t{}\t{state}",

@@ -300,7 +300,7 @@ fn resolve(raw: Raw, profile: String, secret_key_configured: bool) -> Result<Set
     let site_url = raw
         .site_url
         .unwrap_or_else(|| default_site_url(raw.address, raw.port));
-    let site_url = site_url.trim_end_matches('/').to_string();
+    let site_url = site_url.trim_end_matches('/').to_owned();
     if !(site_url.starts_with("http://") || site_url.starts_with("https://")) {
         return Err(Error::Config(format!(
             "site_url must start with http:// or https:// (got {site_url:?})"
@@ -337,7 +337,7 @@ fn resolve(raw: Raw, profile: String, secret_key_configured: bool) -> Result<Set
         registration: raw.registration,
         comments: raw.comments,
         max_upload_bytes: raw.max_upload_bytes,
-        ip_header: raw.ip_header.name().map(str::to_string),
+        ip_header: raw.ip_header.name().map(str::to_owned),
         posts_per_page: raw.posts_per_page,
         comments_per_page: raw.comments_per_page,
         rates: raw.rates,
@@ -355,10 +355,10 @@ fn resolve(raw: Raw, profile: String, secret_key_configured: bool) -> Result<Set
 fn split_mailbox(mailbox: &str) -> (String, String) {
     match (mailbox.rfind('<'), mailbox.rfind('>')) {
         (Some(open), Some(close)) if open < close => (
-            mailbox[..open].trim().trim_matches('"').to_string(),
-            mailbox[open + 1..close].trim().to_string(),
+            mailbox[..open].trim().trim_matches('"').to_owned(),
+            mailbox[open + 1..close].trim().to_owned(),
         ),
-        _ => (String::new(), mailbox.trim().to_string()),
+        _ => (String::new(), mailbox.trim().to_owned()),
     }
 }
 
@@ -450,7 +450,7 @@ impl Loaded {
 pub fn secret_key_from_file(data_dir: &Path) -> Result<String> {
     let path = data_dir.join("secret_key");
     match std::fs::read_to_string(&path) {
-        Ok(key) if !key.trim().is_empty() => return Ok(key.trim().to_string()),
+        Ok(key) if !key.trim().is_empty() => return Ok(key.trim().to_owned()),
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => {

@@ -118,7 +118,7 @@ impl<'r> Responder<'r, 'static> for Error {
                 let minutes = seconds.div_ceil(60);
                 let message = format!(
                     "You have tried this too many times in a short while. Please wait {} before trying again.",
-                    if minutes <= 1 { "a minute".to_string() } else { format!("{minutes} minutes") }
+                    if minutes <= 1 { "a minute".to_owned() } else { format!("{minutes} minutes") }
                 );
                 let mut res = crate::web::errors::page(req, Status::TooManyRequests, &message)
                     .respond_to(req)?;

@@ -195,7 +195,7 @@ fn password_reset_link_works_once_and_expires() {
         &[("email", "walt@example.org")],
     );
     assert_eq!(res.status, 200);
-    let known_body = res.body.clone();
+    let known_body = res.body;
     let mail = site.smtp.wait_for(count + 1, WAIT).pop().unwrap();
     let link = path_of(&mail.link("http://"));
     assert!(link.starts_with("/accounts/password-reset/"));
@@ -514,7 +514,7 @@ fn contact_mails_every_admin_with_reply_to() {
             .and_then(|a| a.first())
             .and_then(|a| a.address())
             .unwrap()
-            .to_string();
+            .to_owned();
         assert_eq!(reply_to, "eve@example.net");
         assert!(m.text().contains("nice blog."));
         let raw = String::from_utf8_lossy(&m.data);

@@ -159,7 +159,9 @@ fn upload(b: &Browser, name: &str, bytes: &[u8]) -> Page {
 }
 
 fn utc(ts: i64) -> String {
-    carnet::ground::dates::rfc3339(ts).trim_end_matches('Z').to_string()
+    carnet::ground::dates::rfc3339(ts)
+        .trim_end_matches('Z')
+        .to_owned()
 }
 
 fn an_editor_writes_previews_schedules_edits_and_deletes_a_post() {

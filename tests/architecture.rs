@@ -50,7 +50,11 @@ fn relative(path: &Path) -> String {
 /// anything to check it).
 fn code_lines(text: &str) -> Vec<(usize, &str)> {
     let cut = text.find("#[cfg(test)]").unwrap_or(text.len());
-    text[..cut].lines().enumerate().map(|(i, l)| (i + 1, l)).collect()
+    text[..cut]
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .collect()
 }
 
 /// A string literal that starts an SQL statement.
@@ -101,7 +105,8 @@ fn lower_layers_import_no_domain() {
                 for domain in DOMAINS {
                     let path = format!("crate::{domain}");
                     let names_it = line.match_indices(&path).any(|(at, _)| {
-                        !line[at + path.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                        !line[at + path.len()..]
+                            .starts_with(|c: char| c.is_alphanumeric() || c == '_')
                     });
                     // `events` may name itself.
                     if names_it && !(layer == "src/events" && *domain == "events") {

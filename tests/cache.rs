@@ -185,7 +185,7 @@ fn concurrent_misses_share_one_render() {
                         .unwrap();
                     (
                         res.status(),
-                        res.header("ETag").unwrap_or_default().to_string(),
+                        res.header("ETag").unwrap_or_default().to_owned(),
                     )
                 })
             })
@@ -244,10 +244,10 @@ fn each_visitor_gets_their_own_csrf_token() {
     // Each token works for its visitor only.
     let fields = |t: &str| {
         vec![
-            ("author_name", "N".to_string()),
-            ("author_email", "n@example.net".to_string()),
-            ("body", "hi".to_string()),
-            ("csrf_token", t.to_string()),
+            ("author_name", "N".to_owned()),
+            ("author_email", "n@example.net".to_owned()),
+            ("body", "hi".to_owned()),
+            ("csrf_token", t.to_owned()),
         ]
     };
     let f: Vec<(&str, String)> = fields(&b);
@@ -280,7 +280,7 @@ fn cached_pages_are_gzipped_for_clients_that_ask() {
             .unwrap();
         assert_eq!(res.header("Content-Encoding"), Some("gzip"));
         assert_eq!(res.header("Vary"), Some("Accept-Encoding"));
-        let etag = res.header("ETag").unwrap().to_string();
+        let etag = res.header("ETag").unwrap().to_owned();
         let mut bytes = Vec::new();
         res.into_reader().read_to_end(&mut bytes).unwrap();
         let mut text = String::new();

@@ -50,7 +50,7 @@ fn first_run_in_an_empty_folder_creates_everything_and_serves() {
     let (status, body) = server.get("/");
     assert_eq!(status, 200);
     assert!(body.contains("No posts yet"));
-    assert_eq!(server.get("/healthz"), (200, "ok".to_string()));
+    assert_eq!(server.get("/healthz"), (200, "ok".to_owned()));
     drop(server);
     // A second start keeps the same key (cookies survive restarts).
     let _again = Server::start(dir.path());

@@ -90,8 +90,7 @@ fn a_post_scheduled_while_stopped_is_announced_once_when_serve_starts() {
         "SELECT status, payload FROM events WHERE kind = 'PostPublished'",
         params![],
     );
-    let payload: serde_json::Value =
-        serde_json::from_str(&row.get::<String>(1).unwrap()).unwrap();
+    let payload: serde_json::Value = serde_json::from_str(&row.get::<String>(1).unwrap()).unwrap();
     assert_eq!(payload["slug"], "later");
     assert_eq!(payload["first"], true);
     wait_for(Duration::from_secs(10), "the event handled", || {
@@ -201,7 +200,7 @@ fn two_instances_handle_each_event_once() {
     let d = dir.path();
     superuser(d);
     let now = dates::now();
-    let mut posts = vec![("open".to_string(), now - 3600)];
+    let mut posts = vec![("open".to_owned(), now - 3600)];
     posts.extend((0..20).map(|i| (format!("soon-{i}"), now + 4)));
     let posts: Vec<(&str, i64)> = posts.iter().map(|(s, t)| (s.as_str(), *t)).collect();
     import_posts(d, &posts);
@@ -233,8 +232,10 @@ fn two_instances_handle_each_event_once() {
         );
     }
     wait_for(Duration::from_secs(30), "every event handled", || {
-        let pending: i64 =
-            db.scalar("SELECT COUNT(*) FROM events WHERE status <> 'done'", params![]);
+        let pending: i64 = db.scalar(
+            "SELECT COUNT(*) FROM events WHERE status <> 'done'",
+            params![],
+        );
         let due: i64 = db.scalar(
             "SELECT COUNT(*) FROM posts WHERE slug LIKE 'soon-%' AND live = 1",
             params![],

@@ -201,7 +201,7 @@ fn kill_9_during_import_leaves_all_or_nothing() {
     let file = tempfile::tempdir().unwrap();
     let site_json = file.path().join("big.json");
     std::fs::write(&site_json, big_site(1500, 8)).unwrap();
-    let site_json = site_json.to_str().unwrap().to_string();
+    let site_json = site_json.to_str().unwrap().to_owned();
     // How long a whole import takes here, then kills spread across it.
     let timed = tempfile::tempdir().unwrap();
     let started = Instant::now();

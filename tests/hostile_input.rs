@@ -102,7 +102,7 @@ fn bad_input_never_gets_a_5xx_nor_a_panic() {
     };
     let form = (
         "Content-Type",
-        "application/x-www-form-urlencoded".to_string(),
+        "application/x-www-form-urlencoded".to_owned(),
     );
 
     let mut cases: Vec<(&str, Vec<u8>)> = vec![

@@ -207,7 +207,7 @@ fn two_admins_demoting_each_other_leave_one_admin() {
     let id = |name: &str| -> i64 {
         site.db().scalar(
             "SELECT id FROM users WHERE username = ?",
-            &[name.to_string().into()],
+            &[name.to_owned().into()],
         )
     };
     let (root_id, rita_id) = (id("root"), id("rita"));

@@ -191,7 +191,7 @@ fn every_page_is_accessible_and_carries_security_headers() {
         let csp = h
             .get_one("Content-Security-Policy")
             .unwrap_or_default()
-            .to_string();
+            .to_owned();
         assert!(
             csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
             "{uri}: {csp}"
@@ -239,7 +239,7 @@ fn static_assets_are_fingerprinted_and_cached_forever() {
         Some("public, max-age=31536000, immutable")
     );
     assert_eq!(res.content_type(), Some(rocket::http::ContentType::CSS));
-    let etag = res.headers().get_one("ETag").unwrap().to_string();
+    let etag = res.headers().get_one("ETag").unwrap().to_owned();
     let res = client
         .get(url)
         .header(Header::new("If-None-Match", etag))

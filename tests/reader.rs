@@ -93,7 +93,7 @@ fn anonymous_comments_wait_for_moderation_and_members_publish_at_once() {
         ],
     );
     assert_eq!(res.status, 303, "{}", res.body);
-    let location = res.location.clone().unwrap();
+    let location = res.location.unwrap();
     assert!(
         location.starts_with("/posts/borrowing-in-rust#comment-"),
         "{location}"
@@ -171,7 +171,7 @@ fn anonymous_comments_wait_for_moderation_and_members_publish_at_once() {
     );
     let started = std::time::Instant::now();
     while !site.smtp.messages().iter().any(|m| {
-        m.to.contains(&"alice@example.org".to_string()) && m.text().contains("Impostor words")
+        m.to.contains(&"alice@example.org".to_owned()) && m.text().contains("Impostor words")
     }) {
         assert!(
             started.elapsed() < WAIT,
@@ -280,7 +280,7 @@ fn replies_nest_and_notify_the_parent_with_one_click_unsubscribe() {
     let at = text
         .find("/comments/unsubscribe/")
         .expect("an unsubscribe link");
-    let path = text[at..].split_whitespace().next().unwrap().to_string();
+    let path = text[at..].split_whitespace().next().unwrap().to_owned();
     let path = path.as_str();
     assert_eq!(anon.get(path).status, 200);
     assert_eq!(
@@ -615,8 +615,8 @@ fn sitemap_robots_and_conditional_get() {
         let etag = res
             .header("ETag")
             .unwrap_or_else(|| panic!("{path} has no ETag"))
-            .to_string();
-        let last_modified = res.header("Last-Modified").map(str::to_string);
+            .to_owned();
+        let last_modified = res.header("Last-Modified").map(str::to_owned);
         let again = b
             .agent
             .get(&format!("http://127.0.0.1:{}{path}", site.server.port))
@@ -713,7 +713,7 @@ fn comments_come_a_page_of_comments_at_a_time() {
         );
         assert_eq!(res.status, 303, "{}", res.body);
         let location = res.location.unwrap();
-        let id = location.rsplit("#comment-").next().unwrap().to_string();
+        let id = location.rsplit("#comment-").next().unwrap().to_owned();
         assert_eq!(
             location,
             format!("/posts/spring-planting?comment={id}#comment-{id}")
@@ -791,7 +791,7 @@ fn comments_come_a_page_of_comments_at_a_time() {
         .rsplit("#comment-")
         .next()
         .unwrap()
-        .to_string();
+        .to_owned();
     // The reply follows its parent in reading order, which pushes it to the
     // next page: that page opens with a link back to the comment it answers.
     let link = anon.get(&format!("/posts/spring-planting?comment={reply}"));

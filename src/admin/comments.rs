@@ -5,16 +5,15 @@ use rocket::form::FromForm;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
-use serde::Serialize;
 
-use super::{admin_view, page_of, PER_PAGE};
+use super::{admin_view, page_and_offset, PER_PAGE};
 use crate::comments::store::{self, Moderation};
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::ground::dates;
 use crate::users::guards::EditorUser;
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::{Pagination, Site};
-use crate::ground::dates;
 
 pub fn routes() -> Vec<Route> {
     routes![list, approve, spam, delete, bulk, empty_spam]
@@ -37,14 +36,17 @@ async fn list(
     page: Option<&str>,
 ) -> Result<Template> {
     let status = status_of(status);
-    let (page, offset) = page_of(page, PER_PAGE)?;
+    let (page, offset) = page_and_offset(page, PER_PAGE)?;
     let (comments, counts) = db
         .run(move |c| {
             let mut counts = serde_json::Map::new();
             for s in ["pending", "approved", "spam"] {
                 counts.insert(s.into(), store::count_by_status(c, s)?.into());
             }
-            Ok((store::listed(c, Some(status), None, PER_PAGE, offset)?, counts))
+            Ok((
+                store::listed(c, Some(status), None, PER_PAGE, offset)?,
+                counts,
+            ))
         })
         .await?;
     let total = counts.get(status).and_then(|v| v.as_i64()).unwrap_or(0);
@@ -97,11 +99,7 @@ async fn spam(
     id: i64,
     _form: CsrfForm<NoFields>,
 ) -> Result<Flash<Redirect>> {
-    one(db, "spam",
-        id,
-        "The comment is marked as spam.",
-    )
-    .await
+    one(db, "spam", id, "The comment is marked as spam.").await
 }
 
 #[post("/admin/comments/<id>/delete", data = "<_form>")]
@@ -145,9 +143,7 @@ async fn empty_spam(
     _me: EditorUser,
     _form: CsrfForm<NoFields>,
 ) -> Result<Flash<Redirect>> {
-    let n = db
-        .run(store::delete_spam)
-        .await?;
+    let n = db.run(store::delete_spam).await?;
     Ok(Flash::success(
         Redirect::to("/admin/comments?status=spam"),
         format!("{n} spam comment(s) deleted."),

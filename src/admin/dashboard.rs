@@ -4,13 +4,13 @@ use rocket::{get, routes, Route, State};
 use rocket_dyn_templates::Template;
 
 use super::admin_view;
-use crate::ground::dates;
 use crate::db::Db;
-use crate::{blog, comments, mail, media};
 use crate::error::Result;
+use crate::ground::dates;
 use crate::users::guards::AuthorUser;
 use crate::users::Role;
 use crate::web::Site;
+use crate::{blog, comments, mail, media};
 
 pub fn routes() -> Vec<Route> {
     routes![dashboard]

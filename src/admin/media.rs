@@ -9,14 +9,14 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use super::posts::refusal_status;
-use super::{admin_view, page_of, PER_PAGE};
+use super::{admin_view, page_and_offset, PER_PAGE};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::media::library::{self, Media};
 use crate::users::guards::{AuthorUser, EditorUser};
 use crate::web::csrf::{CsrfForm, NoFields};
-use crate::web::{Pagination, Site};
 use crate::web::forms::{FieldErrors, FormOutcome};
+use crate::web::{Pagination, Site};
 
 pub fn routes() -> Vec<Route> {
     routes![list, upload, delete]
@@ -94,7 +94,7 @@ async fn list(
     me: AuthorUser,
     page: Option<&str>,
 ) -> Result<Template> {
-    let (page, offset) = page_of(page, PER_PAGE)?;
+    let (page, offset) = page_and_offset(page, PER_PAGE)?;
     self::page(db, &site, &me, page, offset, &FieldErrors::new()).await
 }
 
@@ -121,7 +121,7 @@ async fn upload(
     };
     let original: String = file
         .raw_name()
-        .map(|n| n.dangerous_unsafe_unsanitized_raw().as_str().to_string())
+        .map(|n| n.dangerous_unsafe_unsanitized_raw().as_str().to_owned())
         .unwrap_or_default()
         .chars()
         .filter(|c| !c.is_control() && !"/\\".contains(*c))

@@ -67,7 +67,7 @@ fn confirm_delete(view: View, kind: &str, id: i64, title: &str, message: &str) -
 }
 
 /// A page number from `?page=`, and its offset.
-fn page_of(page: Option<&str>, per_page: u32) -> Result<(u32, i64)> {
+fn page_and_offset(page: Option<&str>, per_page: u32) -> Result<(u32, i64)> {
     let page = crate::web::pagination::requested(page)?;
     Ok((page, crate::web::pagination::offset(page, per_page)))
 }

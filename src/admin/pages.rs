@@ -12,11 +12,11 @@ use crate::blog::pages::{self, PageInput};
 use crate::blog::PostStatus;
 use crate::db::{Conn, Db};
 use crate::error::{Error, Result};
+use crate::ground::{dates, markdown, slugs};
 use crate::users::guards::EditorUser;
 use crate::web::csrf::{CsrfForm, NoFields};
-use crate::web::Site;
-use crate::ground::{dates, markdown, slugs};
 use crate::web::forms::{FieldErrors, Flag, FormOutcome};
+use crate::web::Site;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -73,7 +73,7 @@ fn load(c: &mut Conn, id: i64) -> Result<Values> {
         title: p.title,
         slug: p.slug,
         body: p.body_markdown,
-        status: p.status.as_str().to_string(),
+        status: p.status.as_str().to_owned(),
         show_in_nav: p.show_in_nav,
         nav_order: p.nav_order.to_string(),
     })
@@ -88,7 +88,7 @@ async fn editor(
     errors: &FieldErrors,
     preview: Option<String>,
 ) -> Result<Template> {
-    let action = id.map_or("/admin/pages/new".to_string(), |id| {
+    let action = id.map_or("/admin/pages/new".to_owned(), |id| {
         format!("/admin/pages/{id}/edit")
     });
     let mut view = admin_view(db, "admin/page_form.html", "pages", &me.0)
@@ -146,7 +146,7 @@ async fn save(
         nav_order: f.nav_order.clone(),
     };
     let mut errors = FieldErrors::new();
-    let title = f.title.trim().to_string();
+    let title = f.title.trim().to_owned();
     if title.is_empty() || title.chars().count() > 200 {
         errors.insert(
             "title",

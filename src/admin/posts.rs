@@ -10,20 +10,20 @@ use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
-use super::{admin_view, page_of, PER_PAGE};
+use super::{admin_view, page_and_offset, PER_PAGE};
 use crate::blog::posts::{self, ListFilter, PostInput};
 use crate::blog::publish::{self, Events};
 use crate::blog::{tags, PostStatus};
 use crate::db::{Conn, Db};
 use crate::error::{Error, Result};
+use crate::ground::{dates, markdown, slugs};
 use crate::media::images::Refusal;
 use crate::media::library;
 use crate::users::guards::AuthorUser;
 use crate::users::Role;
 use crate::web::csrf::{CsrfForm, NoFields};
-use crate::web::{Pagination, Site};
-use crate::ground::{dates, markdown, slugs};
 use crate::web::forms::{FieldErrors, Flag, FormOutcome};
+use crate::web::{Pagination, Site};
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -61,7 +61,7 @@ async fn list(
         author: author.unwrap_or_default(),
         q: q.unwrap_or_default(),
     };
-    let (page, offset) = page_of(page, PER_PAGE)?;
+    let (page, offset) = page_and_offset(page, PER_PAGE)?;
     let own = own_only(&me);
     let f = filter.clone();
     let (posts, total, tags, authors) = db
@@ -194,7 +194,7 @@ async fn editor(
 ) -> Result<Template> {
     let action = match &post {
         Some((id, _)) => format!("/admin/posts/{id}/edit"),
-        None => "/admin/posts/new".to_string(),
+        None => "/admin/posts/new".to_owned(),
     };
     let mut view = admin_view(db, "admin/post_form.html", "posts", &me.0)
         .await?
@@ -232,7 +232,16 @@ fn blank_values() -> Values {
 
 #[get("/admin/posts/new")]
 async fn new_page(db: &State<Db>, site: Site<'_>, me: AuthorUser) -> Result<Template> {
-    editor(db, &site, &me, None, &blank_values(), &FieldErrors::new(), None).await
+    editor(
+        db,
+        &site,
+        &me,
+        None,
+        &blank_values(),
+        &FieldErrors::new(),
+        None,
+    )
+    .await
 }
 
 #[get("/admin/posts/<id>/edit")]
@@ -252,7 +261,8 @@ async fn edit_page(db: &State<Db>, site: Site<'_>, me: AuthorUser, id: i64) -> R
 }
 
 async fn public_url(db: &Db, id: i64) -> Result<Option<String>> {
-    db.run(move |c| posts::public_url(c, id, dates::now())).await
+    db.run(move |c| posts::public_url(c, id, dates::now()))
+        .await
 }
 
 /// Tag names from "Rust, web ,  Rust" → ["Rust", "web"] (slug-unique, in order).
@@ -267,7 +277,7 @@ pub fn parse_tags(raw: &str) -> std::result::Result<Vec<(String, String)>, Strin
             return Err("A tag name has at most 50 characters.".into());
         }
         if !out.iter().any(|(_, s)| *s == slug) {
-            out.push((name.to_string(), slug));
+            out.push((name.to_owned(), slug));
         }
     }
     if out.len() > 20 {
@@ -289,7 +299,7 @@ fn check(
     existing_published: Option<i64>,
     errors: &mut FieldErrors,
 ) -> Option<Checked> {
-    let title = f.title.trim().to_string();
+    let title = f.title.trim().to_owned();
     if title.is_empty() {
         errors.insert("title", "A post needs a title.".into());
     } else if title.chars().count() > 200 {
@@ -347,7 +357,7 @@ fn check(
             status,
             published_at,
             author_id,
-            custom_excerpt: Some(f.excerpt.trim().to_string()).filter(|e| !e.is_empty()),
+            custom_excerpt: Some(f.excerpt.trim().to_owned()).filter(|e| !e.is_empty()),
             cover_image: None,
             comments_enabled: f.comments_enabled.0,
         },
@@ -383,7 +393,7 @@ async fn save_cover(
     };
     let original = file
         .raw_name()
-        .map(|n| n.dangerous_unsafe_unsanitized_raw().as_str().to_string())
+        .map(|n| n.dangerous_unsafe_unsanitized_raw().as_str().to_owned())
         .unwrap_or_default();
     let bytes = crate::media::read_upload(file)
         .await
@@ -487,8 +497,7 @@ async fn save(
                 }
                 let tag_ids = tags::ensure_all(c, &checked.tags)?;
                 let now = dates::now();
-                let post_id =
-                    publish::save(c, id, &checked.input, &tag_ids, now, Events::Record)?;
+                let post_id = publish::save(c, id, &checked.input, &tag_ids, now, Events::Record)?;
                 Ok(Ok(post_id))
             })
         })

@@ -8,15 +8,15 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use super::admin_view;
-use crate::ground::dates;
 use crate::db::Db;
 use crate::error::Result;
+use crate::ground::dates;
 use crate::mail::{queue, Mailer};
 use crate::site::settings;
 use crate::users::guards::AdminUser;
 use crate::web::csrf::{CsrfForm, NoFields};
-use crate::web::Site;
 use crate::web::forms::{FieldErrors, FormOutcome};
+use crate::web::Site;
 
 pub fn routes() -> Vec<Route> {
     routes![mail, retry_mail, settings_page, save_settings]
@@ -127,7 +127,7 @@ async fn save_settings(
 ) -> Result<FormOutcome> {
     let f = form.into_inner();
     let mut errors = FieldErrors::new();
-    let title = f.site_title.trim().to_string();
+    let title = f.site_title.trim().to_owned();
     if title.is_empty() || title.chars().count() > 100 {
         errors.insert("site_title", "The title has 1 to 100 characters.".into());
     }
@@ -159,10 +159,10 @@ async fn save_settings(
     }
     let values = vec![
         ("site_title", title),
-        ("site_description", f.site_description.trim().to_string()),
+        ("site_description", f.site_description.trim().to_owned()),
         ("comments", f.comments),
         ("registration", f.registration),
-        ("posts_per_page", f.posts_per_page.trim().to_string()),
+        ("posts_per_page", f.posts_per_page.trim().to_owned()),
         (
             "comment_blocklist",
             settings::parse_blocklist(&f.comment_blocklist).join("\n"),

@@ -6,13 +6,13 @@ use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 
 use super::admin_view;
+use crate::blog::tags::{self, Renamed};
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::ground::slugs;
 use crate::users::guards::EditorUser;
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::Site;
-use crate::blog::tags::{self, Renamed};
-use crate::ground::slugs;
 
 pub fn routes() -> Vec<Route> {
     routes![list, rename, merge, delete]
@@ -52,7 +52,7 @@ async fn rename(
     form: CsrfForm<RenameForm>,
 ) -> Result<Flash<Redirect>> {
     let f = form.into_inner();
-    let name = f.name.trim().to_string();
+    let name = f.name.trim().to_owned();
     let slug = if f.slug.trim().is_empty() {
         slugs::slugify(&name)
     } else {
@@ -66,9 +66,7 @@ async fn rename(
             "A tag address uses lowercase letters, digits and '-' only.",
         ));
     }
-    let outcome = db
-        .run(move |c| tags::rename(c, id, &name, &slug))
-        .await?;
+    let outcome = db.run(move |c| tags::rename(c, id, &name, &slug)).await?;
     match outcome {
         Renamed::Done => Ok(back("The tag is renamed.")),
         Renamed::SlugTaken => Ok(refused(

@@ -7,9 +7,10 @@ use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
-use super::{admin_view, page_of, PER_PAGE};
+use super::{admin_view, page_and_offset, PER_PAGE};
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::ground::dates;
 use crate::mail::Mailer;
 use crate::users::guards::AdminUser;
 use crate::users::routes::send_confirmation;
@@ -18,14 +19,13 @@ use crate::users::{session, store, Role};
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::forms::Flag;
 use crate::web::{Pagination, Site};
-use crate::{ground::dates, params};
 
 pub fn routes() -> Vec<Route> {
     routes![list, set_role, set_active, resend]
 }
 
 #[derive(Serialize)]
-struct Row {
+struct UserRow {
     id: i64,
     username: String,
     email: String,
@@ -44,14 +44,14 @@ async fn list(
     me: AdminUser,
     page: Option<&str>,
 ) -> Result<Template> {
-    let (page, offset) = page_of(page, PER_PAGE)?;
+    let (page, offset) = page_and_offset(page, PER_PAGE)?;
     let my_id = me.0.user.id;
     let (users, total) = db
         .run(move |c| {
             let total = store::count(c)?;
             let users = store::list(c, PER_PAGE, offset)?
                 .into_iter()
-                .map(|u| Row {
+                .map(|u| UserRow {
                     is_self: u.id == my_id,
                     id: u.id,
                     created_display: dates::display(u.created_at),

@@ -8,11 +8,11 @@ use time::format_description::well_known::Rfc2822;
 use crate::blog::posts::{self, Scope};
 use crate::blog::PostSummary;
 use crate::config::Settings;
-use crate::ground::dates;
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::ground::dates;
 use crate::web::cache::{CacheKey, Cached};
-use crate::web::view::Page;
+use crate::web::view::PageResponse;
 use crate::web::Site;
 
 pub fn routes() -> Vec<Route> {
@@ -21,7 +21,6 @@ pub fn routes() -> Vec<Route> {
 
 /// How many posts a feed carries.
 pub const FEED_LENGTH: u32 = 20;
-
 
 fn document(body: String, content_type: ContentType, last_modified: Option<i64>) -> Cached {
     Cached::new(body, content_type, last_modified)
@@ -91,9 +90,9 @@ fn rss(settings: &Settings, posts: &[PostSummary], title: &str, self_path: &str)
     let mut atom_link = rss::extension::atom::Link::default();
     atom_link.set_href(format!("{base}{self_path}"));
     atom_link.set_rel("self");
-    atom_link.set_mime_type(Some("application/rss+xml".to_string()));
+    atom_link.set_mime_type(Some("application/rss+xml".to_owned()));
     rss::ChannelBuilder::default()
-        .title(title.to_string())
+        .title(title.to_owned())
         .link(format!("{base}/"))
         .description(if settings.site_description.is_empty() {
             settings.site_title.clone()
@@ -101,7 +100,7 @@ fn rss(settings: &Settings, posts: &[PostSummary], title: &str, self_path: &str)
             settings.site_description.clone()
         })
         .language(Some(settings.site_lang.clone()))
-        .generator(Some("Carnet".to_string()))
+        .generator(Some("Carnet".to_owned()))
         .last_build_date(
             newest(posts)
                 .and_then(|ts| time::OffsetDateTime::from_unix_timestamp(ts).ok())
@@ -128,7 +127,7 @@ fn atom(settings: &Settings, posts: &[PostSummary]) -> String {
     let base = &settings.site_url;
     let link = |href: String, rel: &str| Link {
         href,
-        rel: rel.to_string(),
+        rel: rel.to_owned(),
         ..Default::default()
     };
     let entries = posts
@@ -158,7 +157,7 @@ fn atom(settings: &Settings, posts: &[PostSummary]) -> String {
                 summary: Some(Text::plain(p.excerpt.clone())),
                 content: p.body_html.as_deref().map(|h| Content {
                     value: Some(absolute(h, base)),
-                    content_type: Some("html".to_string()),
+                    content_type: Some("html".to_owned()),
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -218,7 +217,7 @@ fn rss_type() -> ContentType {
 }
 
 #[get("/feed.xml")]
-async fn rss_feed(db: &State<Db>, site: Site<'_>, key: CacheKey) -> Result<Page> {
+async fn rss_feed(db: &State<Db>, site: Site<'_>, key: CacheKey) -> Result<PageResponse> {
     if let Some(hit) = site.cached(&key, None) {
         return Ok(hit);
     }
@@ -233,7 +232,7 @@ async fn rss_feed(db: &State<Db>, site: Site<'_>, key: CacheKey) -> Result<Page>
 }
 
 #[get("/atom.xml")]
-async fn atom_feed(db: &State<Db>, site: Site<'_>, key: CacheKey) -> Result<Page> {
+async fn atom_feed(db: &State<Db>, site: Site<'_>, key: CacheKey) -> Result<PageResponse> {
     if let Some(hit) = site.cached(&key, None) {
         return Ok(hit);
     }
@@ -247,7 +246,7 @@ async fn atom_feed(db: &State<Db>, site: Site<'_>, key: CacheKey) -> Result<Page
 }
 
 #[get("/feed.json")]
-async fn json_feed(db: &State<Db>, site: Site<'_>, key: CacheKey) -> Result<Page> {
+async fn json_feed(db: &State<Db>, site: Site<'_>, key: CacheKey) -> Result<PageResponse> {
     if let Some(hit) = site.cached(&key, None) {
         return Ok(hit);
     }
@@ -261,11 +260,16 @@ async fn json_feed(db: &State<Db>, site: Site<'_>, key: CacheKey) -> Result<Page
 }
 
 #[get("/tags/<slug>/feed.xml")]
-async fn tag_feed(db: &State<Db>, site: Site<'_>, key: CacheKey, slug: &str) -> Result<Page> {
+async fn tag_feed(
+    db: &State<Db>,
+    site: Site<'_>,
+    key: CacheKey,
+    slug: &str,
+) -> Result<PageResponse> {
     if let Some(hit) = site.cached(&key, None) {
         return Ok(hit);
     }
-    let lookup = slug.to_string();
+    let lookup = slug.to_owned();
     let (id, name) = db
         .run(move |c| crate::blog::tags::tag_by_slug(c, &lookup))
         .await?
@@ -291,7 +295,7 @@ async fn sitemap(
     site: Site<'_>,
     key: CacheKey,
     part: Option<usize>,
-) -> Result<Page> {
+) -> Result<PageResponse> {
     if let Some(hit) = site.cached(&key, None) {
         return Ok(hit);
     }

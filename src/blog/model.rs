@@ -95,7 +95,7 @@ impl PostSummary {
 
 /// A static page.
 #[derive(Debug, Clone, Serialize)]
-pub struct Page {
+pub struct StaticPage {
     pub id: i64,
     pub title: String,
     pub slug: String,

@@ -1,6 +1,6 @@
 //! The `pages` table (its one owner): static pages.
 
-use super::model::Page;
+use super::model::StaticPage;
 use serde::Serialize;
 
 use super::body::render_body;
@@ -9,10 +9,10 @@ use crate::db::Conn;
 use crate::error::{Error, Result};
 use crate::ground::{dates, slugs};
 use crate::params;
-use crate::transfer::format::{PageRecord};
+use crate::transfer::format::PageRecord;
 use crate::web::view::NavLink;
 
-pub fn page_by_slug(c: &mut Conn, slug: &str) -> Result<Option<Page>> {
+pub fn page_by_slug(c: &mut Conn, slug: &str) -> Result<Option<StaticPage>> {
     let Some(r) = c.query_opt(
         "SELECT id, title, slug, body_html, updated_at FROM pages WHERE slug = ? AND status = 'published'",
         params![slug],
@@ -22,7 +22,7 @@ pub fn page_by_slug(c: &mut Conn, slug: &str) -> Result<Option<Page>> {
     };
     let slug: String = r.get(2)?;
     let updated: i64 = r.get(4)?;
-    Ok(Some(Page {
+    Ok(Some(StaticPage {
         id: r.get(0)?,
         title: r.get(1)?,
         url: format!("/pages/{slug}"),

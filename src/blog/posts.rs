@@ -13,7 +13,7 @@ use crate::db::{Conn, Row, Value};
 use crate::error::{Error, Result};
 use crate::ground::{dates, slugs};
 use crate::params;
-use crate::transfer::format::{PostRecord};
+use crate::transfer::format::PostRecord;
 use crate::web::cache::Freshness;
 
 /// Which public posts a list shows.
@@ -28,7 +28,7 @@ pub(super) const PUBLIC: &str = "p.status = 'published' AND p.published_at <= ?"
 
 fn scope_sql(scope: Scope, now: i64) -> (String, Vec<Value>) {
     match scope {
-        Scope::All => (PUBLIC.to_string(), vec![now.into()]),
+        Scope::All => (PUBLIC.to_owned(), vec![now.into()]),
         Scope::Tag(tag) => (
             format!("{PUBLIC} AND p.id IN (SELECT post_id FROM post_tags WHERE tag_id = ?)"),
             vec![now.into(), tag.into()],
@@ -199,7 +199,7 @@ pub fn sitemap_entries(c: &mut Conn, now: i64) -> Result<Vec<(String, i64)>> {
         &format!("SELECT MAX(p.updated_at) FROM posts p WHERE {PUBLIC}"),
         params![now],
     )?;
-    out.push(("/".to_string(), newest.unwrap_or(now)));
+    out.push(("/".to_owned(), newest.unwrap_or(now)));
     for r in c.query(
         &format!(
             "SELECT p.slug, p.updated_at FROM posts p WHERE {PUBLIC} ORDER BY p.published_at, p.id"
@@ -282,7 +282,6 @@ pub fn id_by_slug(c: &mut Conn, slug: &str) -> Result<Option<i64>> {
         .map(|row| row.get(0))
         .transpose()
 }
-
 
 /// A slug free among posts: `base`, else `base-2`, `base-3`…
 pub fn free_slug(c: &mut Conn, base: &str, except: Option<i64>) -> Result<String> {
@@ -494,14 +493,13 @@ pub fn editing(c: &mut Conn, id: i64) -> Result<Editing> {
 
 /// The address of post `id` if readers can see it at `now`.
 pub fn public_url(c: &mut Conn, id: i64, now: i64) -> Result<Option<String>> {
-    Ok(c
-        .query_opt(
-            "SELECT slug FROM posts WHERE id = ? AND status = 'published' AND published_at <= ?",
-            params![id, now],
-        )?
-        .map(|r| r.get::<String>(0))
-        .transpose()?
-        .map(|slug| format!("/posts/{slug}")))
+    Ok(c.query_opt(
+        "SELECT slug FROM posts WHERE id = ? AND status = 'published' AND published_at <= ?",
+        params![id, now],
+    )?
+    .map(|r| r.get::<String>(0))
+    .transpose()?
+    .map(|slug| format!("/posts/{slug}")))
 }
 
 /// Usernames of everyone who wrote a post, for the admin list's filter.
@@ -531,9 +529,15 @@ pub fn counts(c: &mut Conn, author_id: Option<i64>, now: i64) -> Result<Counts> 
     };
     let mut count = |condition: &str, mut params: Vec<Value>| -> Result<i64> {
         params.extend(who.iter().cloned());
-        c.query_scalar(&format!("SELECT COUNT(*) FROM posts WHERE {condition}{mine}"), &params)
+        c.query_scalar(
+            &format!("SELECT COUNT(*) FROM posts WHERE {condition}{mine}"),
+            &params,
+        )
     };
-    let scheduled = count("status = 'published' AND published_at > ?", vec![now.into()])?;
+    let scheduled = count(
+        "status = 'published' AND published_at > ?",
+        vec![now.into()],
+    )?;
     Ok(Counts {
         posts: count("1 = 1", vec![])?,
         published: count("status = 'published'", vec![])? - scheduled,
@@ -657,6 +661,26 @@ pub fn export_records(c: &mut Conn) -> Result<Vec<PostRecord>> {
     .collect()
 }
 
+/// The content version and the next scheduled publication: what the page cache
+/// checks before serving (`web::cache::FreshnessFn`).
+pub fn freshness(c: &mut Conn, now: i64) -> Result<Freshness> {
+    let row = c.query_opt(
+        "SELECT (SELECT version FROM content_version WHERE id = 1), \
+         (SELECT MIN(published_at) FROM posts WHERE status = 'published' AND published_at > ?)",
+        params![now],
+    )?;
+    Ok(match row {
+        Some(r) => Freshness {
+            version: r.get::<Option<i64>>(0)?.unwrap_or(0),
+            next_publish: r.get(1)?,
+        },
+        None => Freshness {
+            version: 0,
+            next_publish: None,
+        },
+    })
+}
+
 #[cfg(test)]
 mod query_plans {
     use super::*;
@@ -721,8 +745,7 @@ mod query_plans {
             (
                 "thread",
                 "SELECT c.id FROM comments c LEFT JOIN users u ON u.id = c.user_id \
-                 WHERE c.post_id = ? AND c.status = 'approved' ORDER BY c.created_at, c.id"
-                    .to_string(),
+                 WHERE c.post_id = ? AND c.status = 'approved' ORDER BY c.created_at, c.id".to_owned(),
                 vec![1.into()],
                 &["comments_post"],
             ),
@@ -741,24 +764,3 @@ mod query_plans {
         }
     }
 }
-
-/// The content version and the next scheduled publication: what the page cache
-/// checks before serving (`web::cache::FreshnessFn`).
-pub fn freshness(c: &mut Conn, now: i64) -> Result<Freshness> {
-    let row = c.query_opt(
-        "SELECT (SELECT version FROM content_version WHERE id = 1), \
-         (SELECT MIN(published_at) FROM posts WHERE status = 'published' AND published_at > ?)",
-        params![now],
-    )?;
-    Ok(match row {
-        Some(r) => Freshness {
-            version: r.get::<Option<i64>>(0)?.unwrap_or(0),
-            next_publish: r.get(1)?,
-        },
-        None => Freshness {
-            version: 0,
-            next_publish: None,
-        },
-    })
-}
-

@@ -77,7 +77,8 @@ pub fn delete(c: &mut Conn, id: i64, now: i64) -> Result<bool> {
         if !posts::delete_row(c, id)? {
             return Ok(false);
         }
-        let payload = json!({"slug": before.slug, "title": before.title, "was_public": before.live});
+        let payload =
+            json!({"slug": before.slug, "title": before.title, "was_public": before.live});
         outbox::record(c, Kind::PostDeleted, id, &payload, now)?;
         Ok(true)
     })
@@ -143,4 +144,3 @@ fn announce(c: &mut Conn, id: i64, state: &LiveState, now: i64) -> Result<()> {
     outbox::record(c, Kind::PostPublished, id, &payload, now)?;
     Ok(())
 }
-

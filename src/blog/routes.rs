@@ -3,17 +3,17 @@
 use rocket::{get, routes, Route, State};
 use serde::Serialize;
 
-use super::posts::{self, Scope};
 use super::pages;
+use super::posts::{self, Scope};
 use crate::comments;
-use crate::ground::dates;
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::ground::dates;
 use crate::users;
 use crate::users::guards::Visitor;
 use crate::web::cache::CacheKey;
 use crate::web::csrf::CsrfToken;
-use crate::web::view::Page;
+use crate::web::view::PageResponse;
 use crate::web::{pagination, Pagination, Site, View};
 use rocket::http::CookieJar;
 
@@ -38,7 +38,7 @@ async fn posts_list(
 ) -> Result<(Vec<super::PostSummary>, Pagination)> {
     let page = pagination::requested(page)?;
     let per_page = site.settings.posts_per_page;
-    let path = path.to_string();
+    let path = path.to_owned();
     db.run(move |c| {
         let now = dates::now();
         let total = posts::count_public(c, scope, now)?;
@@ -51,7 +51,12 @@ async fn posts_list(
 }
 
 #[get("/?<page>")]
-async fn index(db: &State<Db>, site: Site<'_>, key: CacheKey, page: Option<&str>) -> Result<Page> {
+async fn index(
+    db: &State<Db>,
+    site: Site<'_>,
+    key: CacheKey,
+    page: Option<&str>,
+) -> Result<PageResponse> {
     if let Some(hit) = site.cached(&key, None) {
         return Ok(hit);
     }
@@ -80,7 +85,7 @@ pub async fn post_page(
     shown: CommentsShown,
     form: Option<CommentFormState>,
 ) -> Result<View> {
-    let lookup = slug.to_string();
+    let lookup = slug.to_owned();
     let per_page = site.settings.comments_per_page;
     let (requested, reply_to) = (shown.page, shown.reply_to);
     let pending = shown.pending;
@@ -114,7 +119,7 @@ pub async fn post_page(
     let page_url = format!("/posts/{}", post.slug);
     let pager = Pagination::new(page, per_page, total, &page_url)?;
     let here = match page {
-        1 => page_url.clone(),
+        1 => page_url,
         n => format!("{page_url}?page={n}"),
     };
     let og_image = post
@@ -137,7 +142,7 @@ pub async fn post_page(
         "post_url": format!("/posts/{}", post.slug),
         "csrf_token": csrf.0,
         "logged_in": visitor.0.is_some(),
-        "user_name": visitor.user().map(|u| u.shown_name().to_string()),
+        "user_name": visitor.user().map(|u| u.shown_name().to_owned()),
         "errors": errors,
         "values": values,
         "login_url": format!("/accounts/login?next=/posts/{}", post.slug),
@@ -185,7 +190,7 @@ async fn post(
     slug: &str,
     page: Option<&str>,
     reply_to: Option<i64>,
-) -> Result<Page> {
+) -> Result<PageResponse> {
     comments::form::mark_form_shown(jar);
     if let Some(hit) = site.cached(&key, Some(&csrf.0)) {
         return Ok(hit);
@@ -235,7 +240,7 @@ impl rocket::route::Handler for CommentLink {
 
 /// Where comment `id` of the post `slug` is shown.
 async fn comment_url(db: &Db, per_page: u32, slug: &str, id: i64) -> Result<String> {
-    let lookup = slug.to_string();
+    let lookup = slug.to_owned();
     let order = db
         .run(move |c| {
             let post = posts::public_post(c, &lookup, dates::now())?.ok_or(Error::NotFound)?;
@@ -250,7 +255,12 @@ async fn comment_url(db: &Db, per_page: u32, slug: &str, id: i64) -> Result<Stri
 }
 
 #[get("/tags?<page>")]
-async fn tags(db: &State<Db>, site: Site<'_>, key: CacheKey, page: Option<&str>) -> Result<Page> {
+async fn tags(
+    db: &State<Db>,
+    site: Site<'_>,
+    key: CacheKey,
+    page: Option<&str>,
+) -> Result<PageResponse> {
     if let Some(hit) = site.cached(&key, None) {
         return Ok(hit);
     }
@@ -289,11 +299,11 @@ async fn tag(
     key: CacheKey,
     slug: &str,
     page: Option<&str>,
-) -> Result<Page> {
+) -> Result<PageResponse> {
     if let Some(hit) = site.cached(&key, None) {
         return Ok(hit);
     }
-    let lookup = slug.to_string();
+    let lookup = slug.to_owned();
     let (id, name) = db
         .run(move |c| super::tags::tag_by_slug(c, &lookup))
         .await?
@@ -302,7 +312,7 @@ async fn tag(
     let (posts, pager) = posts_list(db, &site, Scope::Tag(id), page, &path).await?;
     let tag = TagView {
         name: name.clone(),
-        slug: slug.to_string(),
+        slug: slug.to_owned(),
         count: pager.total,
         url: path,
     };
@@ -331,11 +341,11 @@ async fn author(
     key: CacheKey,
     username: &str,
     page: Option<&str>,
-) -> Result<Page> {
+) -> Result<PageResponse> {
     if let Some(hit) = site.cached(&key, None) {
         return Ok(hit);
     }
-    let lookup = username.to_string();
+    let lookup = username.to_owned();
     let (user, count) = db
         .run(move |c| {
             let user = users::store::by_username(c, &lookup)?.ok_or(Error::NotFound)?;
@@ -350,7 +360,7 @@ async fn author(
     let path = format!("/authors/{}", user.username);
     let (posts, pager) = posts_list(db, &site, Scope::Author(user.id), page, &path).await?;
     let view = AuthorView {
-        display_name: user.shown_name().to_string(),
+        display_name: user.shown_name().to_owned(),
         username: user.username.clone(),
         bio: user.bio.clone(),
         url: path,
@@ -424,7 +434,7 @@ async fn archive(
     site: Site<'_>,
     key: CacheKey,
     page: Option<&str>,
-) -> Result<Page> {
+) -> Result<PageResponse> {
     if let Some(hit) = site.cached(&key, None) {
         return Ok(hit);
     }
@@ -449,11 +459,11 @@ async fn archive(
 }
 
 #[get("/pages/<slug>")]
-async fn page(db: &State<Db>, site: Site<'_>, key: CacheKey, slug: &str) -> Result<Page> {
+async fn page(db: &State<Db>, site: Site<'_>, key: CacheKey, slug: &str) -> Result<PageResponse> {
     if let Some(hit) = site.cached(&key, None) {
         return Ok(hit);
     }
-    let lookup = slug.to_string();
+    let lookup = slug.to_owned();
     let page = db
         .run(move |c| pages::page_by_slug(c, &lookup))
         .await?

@@ -5,11 +5,11 @@
 use rocket::{get, routes, Route, State};
 use serde::Serialize;
 
-use crate::ground::dates;
 use crate::db::{self, Conn, Db};
 use crate::error::Result;
+use crate::ground::dates;
 use crate::web::cache::CacheKey;
-use crate::web::view::Page;
+use crate::web::view::PageResponse;
 use crate::web::{pagination, Pagination, Site, View};
 
 pub fn routes() -> Vec<Route> {
@@ -25,12 +25,12 @@ pub fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(MAX_TERMS)
-        .map(str::to_string)
+        .map(str::to_owned)
         .collect()
 }
 
 #[derive(Debug, Serialize)]
-pub struct Hit {
+pub struct SearchResult {
     pub kind: &'static str,
     pub title: String,
     pub url: String,
@@ -46,7 +46,13 @@ fn highlight(raw: &str) -> String {
 }
 
 /// One page of results, best first.
-pub fn hits(c: &mut Conn, words: &[String], now: i64, limit: u32, offset: i64) -> Result<Vec<Hit>> {
+pub fn hits(
+    c: &mut Conn,
+    words: &[String],
+    now: i64,
+    limit: u32,
+    offset: i64,
+) -> Result<Vec<SearchResult>> {
     Ok(db::search::page(c, words, now, limit, offset)?
         .into_iter()
         .map(|row| {
@@ -55,7 +61,7 @@ pub fn hits(c: &mut Conn, words: &[String], now: i64, limit: u32, offset: i64) -
             } else {
                 ("post", format!("/posts/{}", row.slug))
             };
-            Hit {
+            SearchResult {
                 kind,
                 title: row.title,
                 url,
@@ -73,7 +79,7 @@ async fn search(
     key: CacheKey,
     q: Option<String>,
     page: Option<&str>,
-) -> Result<Page> {
+) -> Result<PageResponse> {
     if let Some(hit) = site.cached(&key, None) {
         return Ok(hit);
     }
@@ -107,7 +113,7 @@ async fn search(
     }
     Ok(View::new("search.html")
         .title(if text.trim().is_empty() {
-            "Search".to_string()
+            "Search".to_owned()
         } else {
             format!("Search: {}", text.trim())
         })

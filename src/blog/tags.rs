@@ -5,7 +5,7 @@ use super::posts::PUBLIC;
 use crate::db::Conn;
 use crate::error::Result;
 use crate::params;
-use crate::transfer::format::{TagRecord};
+use crate::transfer::format::TagRecord;
 
 /// A tag by slug: (id, name).
 pub fn tag_by_slug(c: &mut Conn, slug: &str) -> Result<Option<(i64, String)>> {

@@ -42,7 +42,7 @@ pub fn remember_pending(jar: &CookieJar<'_>, slug: &str, id: i64, https: bool) {
             .http_only(true)
             .secure(https)
             .same_site(rocket::http::SameSite::Lax)
-            .max_age(rocket::time::Duration::days(7)),
+            .max_age(time::Duration::days(7)),
     );
 }
 

@@ -48,7 +48,12 @@ pub fn subscribers(mailer: &Mailer) -> Vec<Subscriber> {
 
 /// Tells the post's author and every editor and admin, except a member who wrote
 /// it (an anonymous commenter's typed address proves nothing, so it excludes no one).
-pub fn new_comment(c: &mut Conn, mailer: &Mailer, settings: &Settings, comment_id: i64) -> Result<()> {
+pub fn new_comment(
+    c: &mut Conn,
+    mailer: &Mailer,
+    settings: &Settings,
+    comment_id: i64,
+) -> Result<()> {
     let Some(n) = store::notice(c, comment_id)? else {
         return Ok(());
     };

@@ -3,26 +3,28 @@
 //! bots meet a honeypot, a minimum time, a rate limit, a link cap and a blocklist.
 
 use rocket::form::FromForm;
-use rocket::http::{Cookie, CookieJar, Status};
+use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 
-use super::form::{mark_form_shown, pending_ids, permission, remember_pending, Permission, SHOWN_AT};
+use super::form::{
+    mark_form_shown, pending_ids, permission, remember_pending, Permission, SHOWN_AT,
+};
 use super::store;
 use crate::blog::routes::{post_page, CommentsShown};
-use crate::config::{CommentsMode, Settings};
+use crate::config::Settings;
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::ground::tokens::{digest, random_token};
+use crate::ground::{dates, markdown};
+use crate::site::rate_limits::Limit;
 use crate::users::guards::Visitor;
 use crate::users::normalize_email;
-use crate::ground::tokens::{digest, random_token};
-use crate::web::csrf::{CsrfForm, CsrfToken};
-use crate::site::rate_limits::Limit;
 use crate::web::client_ip::ClientIp;
-use crate::web::Site;
-use crate::ground::{dates, markdown};
+use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::forms::{FieldErrors, Flag, FormOutcome};
+use crate::web::Site;
 
 pub fn routes() -> Vec<Route> {
     routes![create, unsubscribe]
@@ -59,7 +61,6 @@ fn spam_reason(settings: &Settings, body: &str, name: &str, email: &str) -> Opti
         .then_some("blocklist")
 }
 
-
 #[derive(Debug)]
 struct Validated {
     body: String,
@@ -69,14 +70,14 @@ struct Validated {
 
 fn validate(f: &CommentForm, visitor: &Visitor) -> std::result::Result<Validated, FieldErrors> {
     let mut errors = FieldErrors::new();
-    let body = f.body.trim().to_string();
+    let body = f.body.trim().to_owned();
     if body.is_empty() {
         errors.insert("body", "Write something first.".into());
     } else if body.chars().count() > 5000 {
         errors.insert("body", "At most 5,000 characters.".into());
     }
     let (name, email) = match visitor.user() {
-        Some(u) => (u.shown_name().to_string(), u.email.clone()),
+        Some(u) => (u.shown_name().to_owned(), u.email.clone()),
         None => {
             let name = f
                 .author_name
@@ -121,7 +122,7 @@ async fn create(
     form: CsrfForm<CommentForm>,
 ) -> Result<FormOutcome> {
     let f = form.into_inner();
-    let key = slug.to_string();
+    let key = slug.to_owned();
     let (post_id, enabled) = db
         .run(move |c| crate::blog::posts::comment_target(c, &key, dates::now()))
         .await?
@@ -194,7 +195,9 @@ async fn create(
         .run(move |c| {
             if let Some(p) = parent {
                 if !store::is_approved_on(c, p, post_id)? {
-                    return Err(Error::invalid("The comment you replied to is not there anymore."));
+                    return Err(Error::invalid(
+                        "The comment you replied to is not there anymore.",
+                    ));
                 }
             }
             let status = if spam_reason(&settings, &v.body, &v.name, &v.email).is_some() {
@@ -206,7 +209,11 @@ async fn create(
             } else {
                 // A visitor's address is trusted once a moderator approved one of its
                 // anonymous comments; a member's address never is (anyone can type it).
-                if store::address_trusted(c, &v.email)? { "approved" } else { "pending" }
+                if store::address_trusted(c, &v.email)? {
+                    "approved"
+                } else {
+                    "pending"
+                }
             };
             let unsubscribe = notify_wanted.then(random_token);
             let html = markdown::render_comment(&v.body);

@@ -12,12 +12,12 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::{CommentNode, MAX_DEPTH};
-use crate::ground::dates;
 use crate::db::{Conn, Row, Value};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::events::{outbox, Kind};
+use crate::ground::dates;
 use crate::params;
-use crate::transfer::format::{CommentRecord};
+use crate::transfer::format::CommentRecord;
 
 /// One approved comment's place in the discussion: its id and the comment it
 /// is shown inside (`None` at the top level).
@@ -73,7 +73,7 @@ fn nodes(c: &mut Conn, ids: &[i64]) -> Result<HashMap<i64, CommentNode>> {
         "{NODE_COLUMNS} WHERE c.id IN ({})",
         Conn::placeholders(ids.len())
     );
-    let values: Vec<crate::db::Value> = ids.iter().map(|&id| id.into()).collect();
+    let values: Vec<Value> = ids.iter().map(|&id| id.into()).collect();
     c.query(&sql, &values)?
         .iter()
         .map(|r| node(r).map(|n| (n.id, n)))
@@ -101,8 +101,8 @@ pub fn awaiting(c: &mut Conn, post_id: i64, ids: &[i64]) -> Result<Vec<CommentNo
         "{NODE_COLUMNS} WHERE c.post_id = ? AND c.status IN ('pending', 'spam') AND c.id IN ({}) ORDER BY c.id",
         Conn::placeholders(ids.len())
     );
-    let mut values: Vec<crate::db::Value> = vec![post_id.into()];
-    values.extend(ids.iter().map(|&id| crate::db::Value::from(id)));
+    let mut values: Vec<Value> = vec![post_id.into()];
+    values.extend(ids.iter().map(|&id| Value::from(id)));
     c.query(&sql, &values)?.iter().map(node).collect()
 }
 
@@ -442,14 +442,20 @@ pub fn moderate(c: &mut Conn, action: Moderation, ids: &[i64], now: i64) -> Resu
         if action == Moderation::Approve {
             let mut found = 0;
             for &id in ids {
-                let sql = format!("SELECT post_id, status FROM comments WHERE id = ?{}", c.for_update());
+                let sql = format!(
+                    "SELECT post_id, status FROM comments WHERE id = ?{}",
+                    c.for_update()
+                );
                 let Some(r) = c.query_opt(&sql, params![id])? else {
                     continue;
                 };
                 found += 1;
                 let (post_id, status): (i64, String) = (r.get(0)?, r.get(1)?);
                 if status != "approved" {
-                    c.execute("UPDATE comments SET status = 'approved' WHERE id = ?", params![id])?;
+                    c.execute(
+                        "UPDATE comments SET status = 'approved' WHERE id = ?",
+                        params![id],
+                    )?;
                     let payload = serde_json::json!({"post_id": post_id});
                     outbox::record(c, Kind::CommentApproved, id, &payload, now)?;
                 }
@@ -459,7 +465,9 @@ pub fn moderate(c: &mut Conn, action: Moderation, ids: &[i64], now: i64) -> Resu
         let list: Vec<Value> = ids.iter().map(|&id| id.into()).collect();
         let marks = Conn::placeholders(ids.len());
         let sql = match action {
-            Moderation::Spam => format!("UPDATE comments SET status = 'spam' WHERE id IN ({marks})"),
+            Moderation::Spam => {
+                format!("UPDATE comments SET status = 'spam' WHERE id IN ({marks})")
+            }
             _ => format!("DELETE FROM comments WHERE id IN ({marks})"),
         };
         c.execute(&sql, &list)

@@ -53,7 +53,7 @@ pub fn list(db: &Db) -> Result<Vec<Status>> {
         .iter()
         .map(|m| Status {
             version: i64::from(m.version()),
-            name: m.name().to_string(),
+            name: m.name().to_owned(),
             applied: applied.contains(&i64::from(m.version())),
         })
         .collect();
@@ -119,7 +119,7 @@ pub fn apply(db: &Db) -> Result<Vec<Status>> {
         .iter()
         .map(|m| Status {
             version: i64::from(m.version()),
-            name: m.name().to_string(),
+            name: m.name().to_owned(),
             applied: true,
         })
         .collect())

@@ -76,7 +76,7 @@ impl Location {
     fn server(url: &str, scheme: &str, feature: &str) -> Result<Location> {
         #[cfg(feature = "postgres")]
         if feature == "postgres" {
-            return Ok(Location::Postgres(url.to_string()));
+            return Ok(Location::Postgres(url.to_owned()));
         }
         #[cfg(feature = "mysql")]
         if feature == "mysql" {

@@ -99,7 +99,7 @@ impl Connection {
         if self.statements.len() >= STATEMENT_CACHE {
             self.statements.clear();
         }
-        self.statements.insert(sql.to_string(), statement.clone());
+        self.statements.insert(sql.to_owned(), statement.clone());
         Ok(statement)
     }
 
@@ -114,7 +114,7 @@ fn database_error(e: postgres::Error, sql: &str) -> Error {
     use postgres::error::SqlState;
     let detail = e
         .as_db_error()
-        .map_or_else(|| e.to_string(), |d| d.message().to_string());
+        .map_or_else(|| e.to_string(), |d| d.message().to_owned());
     let detail = format!("{detail} (in: {sql})");
     match e.code() {
         Some(

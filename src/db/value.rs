@@ -53,7 +53,7 @@ impl From<&String> for Value {
 }
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
-        Value::Text(v.to_string())
+        Value::Text(v.to_owned())
     }
 }
 impl<T: Into<Value>> From<Option<T>> for Value {

@@ -100,7 +100,11 @@ impl Dispatcher {
             let Some(event) = outbox::claim(c, id, &self.instance, now)? else {
                 return Ok(None);
             };
-            for s in self.subscribers.iter().filter(|s| s.kinds.contains(&event.kind)) {
+            for s in self
+                .subscribers
+                .iter()
+                .filter(|s| s.kinds.contains(&event.kind))
+            {
                 if let Err(e) = (s.handle)(c, &event) {
                     log::warn!("event {} {} ({}): {e}", event.id, event.kind, s.name);
                     return Err(e);
@@ -159,7 +163,7 @@ impl Dispatcher {
 /// Starts the dispatcher with the server.
 pub fn fairing(db: Db, dispatcher: Dispatcher) -> impl Fairing {
     AdHoc::on_liftoff("Event dispatcher", move |_| {
-        let (db, dispatcher) = (db.clone(), dispatcher.clone());
+        let (db, dispatcher) = (db.clone(), dispatcher);
         Box::pin(async move {
             tokio::spawn(dispatcher.run(db));
         })

@@ -70,8 +70,7 @@ pub fn parse_local(s: &str) -> Option<i64> {
 
 /// `Tue, 24 Nov 2026 10:00:00 GMT`.
 pub fn http_date(ts: i64) -> String {
-    let at =
-        time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let at = OffsetDateTime::from_unix_timestamp(ts).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     at.format(time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     ))

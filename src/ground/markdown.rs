@@ -198,7 +198,7 @@ pub fn plain_text(markdown: &str) -> String {
 /// The first `max` characters of `text`, cut at a word boundary, with an ellipsis.
 pub fn excerpt(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
-        return text.to_string();
+        return text.to_owned();
     }
     let cut: String = text.chars().take(max).collect();
     let cut = match cut.rfind(' ') {
@@ -253,8 +253,8 @@ mod tests {
     fn library_images_get_their_srcset() {
         let mut sets = HashMap::new();
         sets.insert(
-            "/media/a.jpg".to_string(),
-            "/media/a-400.webp 400w, /media/a.jpg 900w".to_string(),
+            "/media/a.jpg".to_owned(),
+            "/media/a-400.webp 400w, /media/a.jpg 900w".to_owned(),
         );
         let r = render_post_with("![A *cat*](/media/a.jpg) ![b](/media/b.jpg)", &sets);
         assert!(

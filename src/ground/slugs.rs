@@ -7,7 +7,7 @@ pub fn slugify(text: &str) -> String {
     if cut.len() > 80 {
         cut = cut[..80].trim_end_matches('-');
     }
-    cut.to_string()
+    cut.to_owned()
 }
 
 /// The first of `base`, `base-2`, `base-3`… that `taken` says is free
@@ -20,7 +20,7 @@ pub fn first_free<E>(
     let mut n = 1u32;
     loop {
         let candidate = match n {
-            1 => base.to_string(),
+            1 => base.to_owned(),
             n => format!("{base}-{n}"),
         };
         if !taken(&candidate)? {

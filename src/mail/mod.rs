@@ -40,7 +40,7 @@ fn header_safe(s: &str) -> String {
         .filter(|c| !c.is_control())
         .collect::<String>()
         .trim()
-        .to_string()
+        .to_owned()
 }
 
 impl Mailer {

@@ -5,15 +5,14 @@ use std::time::Duration;
 use rocket::tokio;
 
 use super::{queue, transport, Mailer};
-use crate::ground::dates::{self, backoff};
 use crate::db::Db;
 use crate::error::Result;
+use crate::ground::dates::{self, backoff};
 
 /// How long a claimed message is reserved for the worker that claimed it.
 const LEASE_SECS: i64 = 300;
 /// The longest the worker sleeps without looking at the queue.
 const IDLE: Duration = Duration::from_secs(5);
-
 
 /// Runs forever: deliver what is due, then sleep until the next due message,
 /// a wake-up (new mail queued) or `IDLE`.

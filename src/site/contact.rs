@@ -9,16 +9,16 @@ use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
 
-use crate::ground::dates;
 use crate::db::Db;
 use crate::error::Result;
+use crate::ground::dates;
 use crate::mail::Mailer;
-use crate::users::{normalize_email, store};
-use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::site::rate_limits::Limit;
+use crate::users::{normalize_email, store};
 use crate::web::client_ip::ClientIp;
-use crate::web::{Site, View};
+use crate::web::csrf::{CsrfForm, CsrfToken};
 use crate::web::forms::FormOutcome;
+use crate::web::{Site, View};
 
 pub fn routes() -> Vec<Route> {
     routes![contact_page, contact]
@@ -78,17 +78,17 @@ async fn contact(
     if name.is_empty() || name.chars().count() > 100 {
         errors.insert(
             "name",
-            "Please give a name (at most 100 characters).".to_string(),
+            "Please give a name (at most 100 characters).".to_owned(),
         );
     }
     let email = normalize_email(&f.email)
         .map_err(|m| errors.insert("email", m))
         .ok();
-    let message = f.message.trim().to_string();
+    let message = f.message.trim().to_owned();
     if message.is_empty() || message.chars().count() > 5000 {
         errors.insert(
             "message",
-            "Please write a message (at most 5,000 characters).".to_string(),
+            "Please write a message (at most 5,000 characters).".to_owned(),
         );
     }
     let Some(email) = email.filter(|_| errors.is_empty()) else {

@@ -9,14 +9,14 @@ use rocket::tokio;
 
 use crate::db::Db;
 use crate::mail::{worker, Mailer};
-use crate::users::{session, tokens};
 use crate::site::rate_limits;
+use crate::users::{session, tokens};
 
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
 
 pub fn fairing(db: Db, mailer: Mailer) -> impl Fairing {
     AdHoc::on_liftoff("Background tasks", move |_| {
-        let (db, mailer) = (db.clone(), mailer.clone());
+        let (db, mailer) = (db.clone(), mailer);
         Box::pin(async move {
             let settings = mailer.settings().clone();
             tokio::spawn(worker::run(db.clone(), mailer));

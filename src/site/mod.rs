@@ -25,5 +25,8 @@ pub fn stage() -> AdHoc {
 /// What every page shows of the site (`web::view::Chrome`): the settings with
 /// the admin's overrides, and the pages linked from the navigation.
 pub fn chrome(c: &mut Conn, base: &Settings) -> Result<(Settings, Vec<NavLink>)> {
-    Ok((settings::effective(c, base)?, crate::blog::pages::nav_pages(c)?))
+    Ok((
+        settings::effective(c, base)?,
+        crate::blog::pages::nav_pages(c)?,
+    ))
 }

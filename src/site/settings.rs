@@ -39,8 +39,8 @@ pub fn effective(c: &mut Conn, base: &Settings) -> Result<Settings> {
 /// Applies one override; unknown keys and invalid values are ignored.
 fn apply(s: &mut Settings, key: &str, value: &str) {
     match key {
-        "site_title" => s.site_title = value.to_string(),
-        "site_description" => s.site_description = value.to_string(),
+        "site_title" => s.site_title = value.to_owned(),
+        "site_description" => s.site_description = value.to_owned(),
         "comments" => {
             if let Some(mode) = parse_comments(value) {
                 s.comments = mode;

@@ -44,7 +44,7 @@ pub fn parse(json: &str) -> Result<SiteFile> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let path = if path == "." {
-            "(document)".to_string()
+            "(document)".to_owned()
         } else {
             path
         };
@@ -173,7 +173,7 @@ fn import_settings(c: &mut Conn, file: &SiteFile) -> Result<()> {
 
 fn slug_of(path: impl Fn() -> String, given: Option<&str>, title: &str) -> Result<String> {
     let slug = match given {
-        Some(s) if !s.is_empty() => s.to_string(),
+        Some(s) if !s.is_empty() => s.to_owned(),
         _ => slugs::slugify(title),
     };
     if slugs::is_valid(&slug) {
@@ -338,7 +338,7 @@ fn import_posts(
             }
         }
         let input = PostInput {
-            title: title.to_string(),
+            title: title.to_owned(),
             slug: slug.clone(),
             body_markdown: post.body_markdown.clone(),
             status,
@@ -380,7 +380,7 @@ fn import_pages(c: &mut Conn, file: &SiteFile, now: i64, report: &mut Report) ->
             )
         })?;
         let input = pages::PageInput {
-            title: title.to_string(),
+            title: title.to_owned(),
             slug,
             body_markdown: page.body_markdown.clone(),
             status,

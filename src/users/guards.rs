@@ -26,7 +26,7 @@ async fn load(req: &Request<'_>) -> Option<Session> {
         .cookies()
         .get_private(session::COOKIE)?
         .value()
-        .to_string();
+        .to_owned();
     let db = req.rocket().state::<Db>()?;
     let lookup = token.clone();
     match db.run(move |c| session::lookup(c, &lookup)).await {
@@ -68,7 +68,7 @@ pub fn identify<'a>(req: &'a Request<'_>) -> ViewerFuture<'a> {
         let Visitor(session) = req.guard::<Visitor>().await.succeeded()?;
         let session = session?;
         Some(Viewer {
-            display_name: session.user.shown_name().to_string(),
+            display_name: session.user.shown_name().to_owned(),
             role: serde_json::to_value(session.user.role).unwrap_or_default(),
             username: session.user.username,
             csrf_token: session.csrf_token,

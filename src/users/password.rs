@@ -56,7 +56,7 @@ pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$2kEtNlxbMbpPOp2IbCK
 /// Parses a PHC string, refusing other algorithms and parameters past the bounds.
 fn parse_bounded(phc: &str) -> Result<PasswordHash, String> {
     let parsed =
-        PasswordHash::new(phc).map_err(|_| "not a PHC string ($argon2id$v=19$m=…)".to_string())?;
+        PasswordHash::new(phc).map_err(|_| "not a PHC string ($argon2id$v=19$m=…)".to_owned())?;
     if !matches!(
         parsed.algorithm.as_str(),
         "argon2id" | "argon2i" | "argon2d"

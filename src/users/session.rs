@@ -113,7 +113,7 @@ pub fn set_cookie(jar: &CookieJar<'_>, token: String, secure: bool) {
         .same_site(SameSite::Lax)
         .secure(secure)
         .path("/")
-        .max_age(rocket::time::Duration::seconds(IDLE_SECS));
+        .max_age(time::Duration::seconds(IDLE_SECS));
     jar.add_private(cookie);
 }
 

@@ -5,7 +5,7 @@ use crate::db::{Conn, Row};
 use crate::error::{Error, Result};
 use crate::ground::dates;
 use crate::params;
-use crate::transfer::format::{UserRecord};
+use crate::transfer::format::UserRecord;
 
 const COLUMNS: &str =
     "id, username, email, display_name, bio, avatar, role, is_active, email_confirmed, created_at";
@@ -113,7 +113,7 @@ pub fn set_password(c: &mut Conn, user_id: i64, hash: &str) -> Result<()> {
     c.transaction(|c| {
         c.execute(
             "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
-            params![hash, crate::ground::dates::now(), user_id],
+            params![hash, dates::now(), user_id],
         )?;
         super::session::delete_all(c, user_id)?;
         Ok(())
@@ -134,7 +134,7 @@ pub fn admin_emails(c: &mut Conn) -> Result<Vec<String>> {
 pub fn update_profile(c: &mut Conn, user_id: i64, display_name: &str, bio: &str) -> Result<()> {
     c.execute(
         "UPDATE users SET display_name = ?, bio = ?, updated_at = ? WHERE id = ?",
-        params![display_name, bio, crate::ground::dates::now(), user_id],
+        params![display_name, bio, dates::now(), user_id],
     )?;
     Ok(())
 }
@@ -148,7 +148,7 @@ pub fn set_avatar(c: &mut Conn, user_id: i64, avatar: Option<&str>) -> Result<Op
         };
     c.execute(
         "UPDATE users SET avatar = ?, updated_at = ? WHERE id = ?",
-        params![avatar, crate::ground::dates::now(), user_id],
+        params![avatar, dates::now(), user_id],
     )?;
     Ok(previous)
 }
@@ -160,7 +160,11 @@ pub fn count(c: &mut Conn) -> Result<i64> {
 
 /// Who hears about a new comment: the post's author and every active editor
 /// and admin, except `commenter` (a member who wrote it).
-pub fn comment_moderators(c: &mut Conn, post_author: i64, commenter: Option<i64>) -> Result<Vec<String>> {
+pub fn comment_moderators(
+    c: &mut Conn,
+    post_author: i64,
+    commenter: Option<i64>,
+) -> Result<Vec<String>> {
     c.query(
         "SELECT email FROM users WHERE is_active = 1 AND (id = ? OR role IN ('admin', 'editor')) AND id <> ? ORDER BY id",
         params![post_author, commenter.unwrap_or(-1)],

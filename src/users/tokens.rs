@@ -3,9 +3,9 @@
 
 use subtle::ConstantTimeEq;
 
-use crate::ground::tokens::{digest, random_token};
 use crate::db::Conn;
 use crate::error::Result;
+use crate::ground::tokens::{digest, random_token};
 use crate::{ground::dates, params};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -52,10 +52,10 @@ fn logical(requested: &str) -> (String, Option<String>) {
     let parts: Vec<&str> = requested.rsplitn(3, '.').collect();
     if let [ext, hash, stem] = parts[..] {
         if hash.len() == 10 && hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return (format!("{stem}.{ext}"), Some(hash.to_string()));
+            return (format!("{stem}.{ext}"), Some(hash.to_owned()));
         }
     }
-    (requested.to_string(), None)
+    (requested.to_owned(), None)
 }
 
 /// Text assets gzipped once, at first use (CSS, JavaScript, SVG).
@@ -82,7 +82,7 @@ impl<'r> FromRequest<'r> for IfNoneMatch {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
         let gzip = super::headers::accepts_gzip(req.headers().get_one("Accept-Encoding"));
         Outcome::Success(IfNoneMatch(
-            req.headers().get_one("If-None-Match").map(str::to_string),
+            req.headers().get_one("If-None-Match").map(str::to_owned),
             gzip,
         ))
     }
@@ -167,6 +167,6 @@ mod tests {
         let (name, hash) = logical(u.trim_start_matches("/static/"));
         assert_eq!(name, "style.css");
         assert_eq!(hash.map(|h| h.len()), Some(10));
-        assert_eq!(logical("style.css"), ("style.css".to_string(), None));
+        assert_eq!(logical("style.css"), ("style.css".to_owned(), None));
     }
 }

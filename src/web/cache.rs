@@ -22,8 +22,8 @@ use rocket::request::{FromRequest, Outcome, Request};
 
 use crate::config::Settings;
 use crate::db::{Conn, Db};
-use crate::web::view::NavLink;
 use crate::error::Result;
+use crate::web::view::NavLink;
 
 /// Stands for the visitor's CSRF token in a cached page. Random per process, so
 /// no post or comment can contain it and pull a visitor's token into a link.
@@ -73,7 +73,7 @@ pub struct Cached {
 }
 
 /// Gzip of a body worth compressing (text over 1 KiB).
-pub fn gzip(body: &[u8]) -> Option<std::sync::Arc<[u8]>> {
+pub fn gzip(body: &[u8]) -> Option<Arc<[u8]>> {
     use std::io::Write;
     if body.len() < 1024 {
         return None;
@@ -202,7 +202,7 @@ const MAX_KEY: usize = 512;
 /// The cache key of a URI: its path and the query parameters pages read, in
 /// their order; `None` when that is still longer than `MAX_KEY`.
 pub fn normalized_key(path: &str, query: Option<&str>) -> Option<String> {
-    let mut key = path.to_string();
+    let mut key = path.to_owned();
     let mut first = true;
     for pair in query.unwrap_or("").split('&') {
         let name = pair.split('=').next().unwrap_or("");
@@ -261,7 +261,7 @@ impl PageCache {
                 return None;
             }
         }
-        Some(renders.entry(key.to_string()).or_default().clone())
+        Some(renders.entry(key.to_owned()).or_default().clone())
     }
 
     /// The current freshness: from memory while this process has written
@@ -347,7 +347,11 @@ impl PageCache {
 pub const PENDING_COOKIE: &str = "carnet_pending";
 
 /// Cookies that make a page personal: never served from or stored in the cache.
-const PERSONAL_COOKIES: &[&str] = &[crate::web::identity::SESSION_COOKIE, "_flash", PENDING_COOKIE];
+const PERSONAL_COOKIES: &[&str] = &[
+    crate::web::identity::SESSION_COOKIE,
+    "_flash",
+    PENDING_COOKIE,
+];
 
 /// The cache key of a request that may be served from (and stored in) the cache:
 /// a GET from a visitor without a session and without a pending flash message.
@@ -452,7 +456,7 @@ impl rocket::route::Handler for Hits {
     ) -> rocket::route::Outcome<'r> {
         match req.guard::<Hit>().await {
             Outcome::Success(Hit(page, token)) => {
-                rocket::route::Outcome::from(req, crate::web::view::Page::Hit(page, token))
+                rocket::route::Outcome::from(req, crate::web::view::PageResponse::Hit(page, token))
             }
             _ => rocket::route::Outcome::forward(data, rocket::http::Status::NotFound),
         }
@@ -478,7 +482,12 @@ mod tests {
 
     #[test]
     fn a_flood_of_new_pages_evicts_the_least_recently_used_ones() {
-        let cache = PageCache::new(|_, _| Ok(Freshness { version: 1, next_publish: None }));
+        let cache = PageCache::new(|_, _| {
+            Ok(Freshness {
+                version: 1,
+                next_publish: None,
+            })
+        });
         if let Ok(mut pages) = cache.pages.lock() {
             pages.budget = 4000;
         }
@@ -513,7 +522,12 @@ mod tests {
         assert_eq!(normalized_key("/search", Some(&long_search)), None);
 
         // A compressible page of 64 KiB: its gzip copy counts too.
-        let cache = PageCache::new(|_, _| Ok(Freshness { version: 1, next_publish: None }));
+        let cache = PageCache::new(|_, _| {
+            Ok(Freshness {
+                version: 1,
+                next_publish: None,
+            })
+        });
         let fresh = Freshness {
             version: 1,
             next_publish: None,
@@ -529,7 +543,12 @@ mod tests {
 
     #[test]
     fn the_render_lock_map_stays_bounded() {
-        let cache = PageCache::new(|_, _| Ok(Freshness { version: 1, next_publish: None }));
+        let cache = PageCache::new(|_, _| {
+            Ok(Freshness {
+                version: 1,
+                next_publish: None,
+            })
+        });
         let held: Vec<_> = (0..MAX_RENDER_LOCKS)
             .map(|i| cache.render_lock(&format!("/search?q={i}")).unwrap())
             .collect();

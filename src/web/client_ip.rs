@@ -13,7 +13,7 @@ impl<'r> FromRequest<'r> for ClientIp {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
         let ip = req
             .client_ip()
-            .map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
+            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
         Outcome::Success(ClientIp(ip))
     }
 }

@@ -40,7 +40,7 @@ impl Fairing for ConditionalGet {
         }
         // Cached pages come with their tag; others are hashed here.
         let etag = match res.headers().get_one("ETag") {
-            Some(tag) => tag.to_string(),
+            Some(tag) => tag.to_owned(),
             None => {
                 let Ok(body) = res.body_mut().to_bytes().await else {
                     return;

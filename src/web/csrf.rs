@@ -27,7 +27,7 @@ async fn expected(req: &Request<'_>) -> Option<String> {
     }
     req.cookies()
         .get_private(COOKIE)
-        .map(|c| c.value().to_string())
+        .map(|c| c.value().to_owned())
 }
 
 #[rocket::async_trait]
@@ -96,7 +96,7 @@ impl<'r, T: FromForm<'r>> FromForm<'r> for WithToken<'r, T> {
 
     fn push_value(ctxt: &mut Self::Context, field: ValueField<'r>) {
         if field.name.source() == FIELD {
-            ctxt.token = Some(field.value.to_string());
+            ctxt.token = Some(field.value.to_owned());
         } else {
             T::push_value(&mut ctxt.inner, field);
         }

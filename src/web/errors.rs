@@ -68,7 +68,7 @@ fn default_catcher(status: Status, req: &Request<'_>) -> ErrorPage {
 
 /// Anonymous visitors on a protected page go to the login page, then back.
 #[rocket::catch(401)]
-fn login_required(req: &Request<'_>) -> rocket::response::Redirect {
+fn login_required(req: &Request<'_>) -> response::Redirect {
     use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
     // Keep the path readable; encode what would end or split a query value.
     const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
@@ -79,7 +79,7 @@ fn login_required(req: &Request<'_>) -> rocket::response::Redirect {
         .remove(b'~');
     let target = req.uri().to_string();
     let next = utf8_percent_encode(&target, QUERY_VALUE).to_string();
-    rocket::response::Redirect::to(format!("/accounts/login?next={next}"))
+    response::Redirect::to(format!("/accounts/login?next={next}"))
 }
 
 pub fn catchers() -> Vec<Catcher> {

@@ -14,7 +14,7 @@ pub type FieldErrors = BTreeMap<&'static str, String>;
 
 /// A form handler's answer: done (redirect with a flash), or the form again
 /// with its status (422 for errors) and the page that shows them.
-pub type FormOutcome = std::result::Result<Flash<Redirect>, (Status, Template)>;
+pub type FormOutcome = Result<Flash<Redirect>, (Status, Template)>;
 
 /// A checkbox or yes/no field: accepts `1`/`0`, `true`/`false`, `on`/`off`,
 /// `yes`/`no` (what browsers, scripts and people send); missing means false.

@@ -9,8 +9,8 @@ pub mod conditional;
 pub mod csrf;
 pub mod errors;
 pub mod forms;
-pub mod health;
 pub mod headers;
+pub mod health;
 pub mod identity;
 pub mod pagination;
 pub mod templates;
@@ -28,7 +28,11 @@ use crate::config::Settings;
 /// `/healthz` and the error pages. Response fairings run in the order they
 /// are attached here.
 pub fn stage(settings: &Settings, templates: rocket_dyn_templates::tera::Tera) -> AdHoc {
-    let (dir, hsts, media) = (settings.templates_dir(), settings.https(), settings.media_dir.clone());
+    let (dir, hsts, media) = (
+        settings.templates_dir(),
+        settings.https(),
+        settings.media_dir.clone(),
+    );
     AdHoc::on_ignite("Web", move |rocket| async move {
         rocket
             .attach(templates::fairing(dir, templates))

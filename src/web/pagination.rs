@@ -43,7 +43,7 @@ impl Pagination {
         let sep = if path.contains('?') { '&' } else { '?' };
         let link = |n: u32| {
             if n == 1 {
-                path.to_string()
+                path.to_owned()
             } else {
                 format!("{path}{sep}page={n}")
             }

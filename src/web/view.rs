@@ -24,7 +24,10 @@ pub struct NavLink {
 /// the web layer never calls up into them: the settings in force (the file's,
 /// with the admin's overrides) and the navigation links.
 #[derive(Clone, Copy)]
-pub struct Chrome(pub fn(&mut Conn, &Settings) -> crate::error::Result<(Settings, Vec<NavLink>)>);
+pub struct Chrome(pub ChromeFn);
+
+/// Reads the settings in force and the navigation, given the file's settings.
+pub type ChromeFn = fn(&mut Conn, &Settings) -> crate::error::Result<(Settings, Vec<NavLink>)>;
 
 /// What every page needs to know about the site and the current request.
 pub struct Site<'r> {
@@ -80,7 +83,7 @@ impl<'r> FromRequest<'r> for Site<'r> {
         };
         let visitor = identity::viewer(req).await;
         let flash = match req.guard::<Option<FlashMessage<'_>>>().await {
-            Outcome::Success(Some(f)) => Some((f.kind().to_string(), f.message().to_string())),
+            Outcome::Success(Some(f)) => Some((f.kind().to_owned(), f.message().to_owned())),
             _ => None,
         };
         Outcome::Success(Site {
@@ -116,9 +119,7 @@ async fn load(
         return Ok((settings, nav, fresh));
     }
     let base = base.clone();
-    let (settings, nav) = db
-        .run(move |c| chrome(c, &base))
-        .await?;
+    let (settings, nav) = db.run(move |c| chrome(c, &base)).await?;
     cache.set_site(fresh.version, settings.clone(), nav.clone());
     Ok((settings, nav, fresh))
 }
@@ -173,7 +174,7 @@ impl View {
             log::error!("template value {key} failed to serialize: {e}");
             Value::Null
         });
-        self.ctx.insert(key.to_string(), value);
+        self.ctx.insert(key.to_owned(), value);
         self
     }
 
@@ -190,10 +191,10 @@ impl View {
     /// Like `render`, storing the result in the page cache when `key` allows it.
     /// `csrf` is the visitor's token when the page has a form: a cached page
     /// holds a placeholder in its place.
-    pub fn page(self, site: &Site<'_>, key: &CacheKey, csrf: Option<&str>) -> Page {
+    pub fn page(self, site: &Site<'_>, key: &CacheKey, csrf: Option<&str>) -> PageResponse {
         let on_serve = self.on_serve;
         let (name, ctx) = self.finish(site);
-        Page::Render {
+        PageResponse::Render {
             name,
             ctx,
             on_serve,
@@ -203,7 +204,7 @@ impl View {
                 // Version 0 means the database could not say: store nothing then.
                 .filter(|_| site.cache.is_some() && site.fresh.version > 0)
                 .map(|k| (k, site.fresh)),
-            csrf: csrf.map(str::to_string),
+            csrf: csrf.map(str::to_owned),
         }
     }
 
@@ -244,23 +245,23 @@ impl View {
 
 impl Site<'_> {
     /// A document built by a handler (feed, sitemap), stored in the cache when `key` allows it.
-    pub fn document(&self, key: &CacheKey, doc: Cached) -> Page {
+    pub fn document(&self, key: &CacheKey, doc: Cached) -> PageResponse {
         if let (Some(cache), Some(k)) = (self.cache, key.0.clone()) {
             cache.put(k, self.fresh, doc.clone());
         }
-        Page::Hit(doc, None)
+        PageResponse::Hit(doc, None)
     }
 
     /// The cached page for this request, if there is a fresh one.
-    pub fn cached(&self, key: &CacheKey, csrf: Option<&str>) -> Option<Page> {
+    pub fn cached(&self, key: &CacheKey, csrf: Option<&str>) -> Option<PageResponse> {
         let (cache, key) = (self.cache?, key.0.as_ref()?);
         let hit = cache.get(key, self.fresh, crate::ground::dates::now())?;
-        Some(Page::Hit(hit, csrf.map(str::to_string)))
+        Some(PageResponse::Hit(hit, csrf.map(str::to_owned)))
     }
 }
 
 /// A page from the cache, or to render (and perhaps store).
-pub enum Page {
+pub enum PageResponse {
     Hit(Cached, Option<String>),
     Render {
         name: &'static str,
@@ -271,11 +272,11 @@ pub enum Page {
     },
 }
 
-impl<'r> rocket::response::Responder<'r, 'static> for Page {
+impl<'r> rocket::response::Responder<'r, 'static> for PageResponse {
     fn respond_to(self, req: &'r Request<'_>) -> rocket::response::Result<'static> {
         let (page, csrf) = match self {
-            Page::Hit(hit, csrf) => (hit, csrf),
-            Page::Render {
+            PageResponse::Hit(hit, csrf) => (hit, csrf),
+            PageResponse::Render {
                 name,
                 mut ctx,
                 store,

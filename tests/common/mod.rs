@@ -94,7 +94,7 @@ impl TestApp {
 
 /// GETs a page and returns (status, body).
 pub fn get(client: &Client, uri: &str) -> (u16, String) {
-    let res = client.get(uri.to_string()).dispatch();
+    let res = client.get(uri.to_owned()).dispatch();
     let status = res.status().code;
     (status, res.into_string().unwrap_or_default())
 }

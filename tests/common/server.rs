@@ -246,8 +246,8 @@ fn read(result: Result<ureq::Response, ureq::Error>) -> Page {
     };
     Page {
         status: res.status(),
-        location: res.header("Location").map(str::to_string),
-        retry_after: res.header("Retry-After").map(str::to_string),
+        location: res.header("Location").map(str::to_owned),
+        retry_after: res.header("Retry-After").map(str::to_owned),
         body: res.into_string().unwrap_or_default(),
     }
 }
@@ -327,7 +327,7 @@ impl Browser {
         let store = self.agent.cookie_store();
         let value = store
             .get("127.0.0.1", "/", name)
-            .map(|c| c.value().to_string());
+            .map(|c| c.value().to_owned());
         value
     }
 

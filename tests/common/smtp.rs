@@ -24,7 +24,7 @@ impl Received {
     }
 
     pub fn subject(&self) -> String {
-        self.parsed().subject().unwrap_or_default().to_string()
+        self.parsed().subject().unwrap_or_default().to_owned()
     }
 
     pub fn text(&self) -> String {
@@ -47,7 +47,7 @@ impl Received {
         let start = text
             .find(prefix)
             .unwrap_or_else(|| panic!("no link {prefix} in {text}"));
-        text[start..].split_whitespace().next().unwrap().to_string()
+        text[start..].split_whitespace().next().unwrap().to_owned()
     }
 }
 
@@ -127,7 +127,7 @@ impl SmtpServer {
 fn address(arg: &str) -> String {
     let start = arg.find('<').map_or(0, |i| i + 1);
     let end = arg.find('>').unwrap_or(arg.len());
-    arg[start..end].trim().to_string()
+    arg[start..end].trim().to_owned()
 }
 
 fn session(stream: TcpStream, inbox: &Mutex<Vec<Received>>) -> std::io::Result<()> {
@@ -142,7 +142,7 @@ fn session(stream: TcpStream, inbox: &Mutex<Vec<Received>>) -> std::io::Result<(
         if reader.read_line(&mut line)? == 0 {
             return Ok(());
         }
-        let command = line.trim_end().to_string();
+        let command = line.trim_end().to_owned();
         let upper = command.to_ascii_uppercase();
         if upper.starts_with("EHLO") {
             out.write_all(

@@ -1,27 +1,22 @@
 //! Logging in and out: the password check with its rate limits, sessions.
 
-use std::collections::BTreeMap;
+use super::{form_view, limit, respond, safe_next};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::Result;
+use crate::ground::dates;
+use crate::site::rate_limits::Limit;
+use crate::users::guards::Visitor;
+use crate::users::{password, session, store};
+use crate::web::client_ip::ClientIp;
+use crate::web::csrf::{self, CsrfForm, CsrfToken, NoFields};
+use crate::web::forms::{FieldErrors, FormOutcome};
+use crate::web::Site;
 use rocket::form::FromForm;
-use rocket::fs::TempFile;
-use rocket::http::{CookieJar, Status};
+use rocket::http::CookieJar;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
-use crate::users::guards::{LoggedIn, Visitor};
-use crate::users::tokens::{self, Kind};
-use crate::users::{normalize_email, normalize_username, password, session, store, Role};
-use crate::config::{Registration, Settings};
-use crate::db::{Conn, Db};
-use crate::error::{Error, Result};
-use crate::mail::Mailer;
-use crate::media::images::Refusal;
-use crate::web::csrf::{self, CsrfForm, CsrfToken, NoFields};
-use crate::site::rate_limits::Limit;
-use crate::web::client_ip::ClientIp;
-use crate::web::{Site, View};
-use crate::{ground::dates, params};
-use crate::web::forms::{FieldErrors, Flag, FormOutcome};
-use super::{form_view, limit, link, notice, respond, safe_next};
 
 pub fn routes() -> Vec<Route> {
     routes![login_page, login, logout]
@@ -86,7 +81,7 @@ pub(super) async fn guarded_check(
         limit("login", s.rates.rate_login_per_minute, 60),
         failure_limit(s),
     );
-    let (ip, key) = (ip.to_string(), typed.trim().to_lowercase());
+    let (ip, key) = (ip.to_owned(), typed.trim().to_lowercase());
     let (keys, account) = db
         .run(move |c| {
             per_ip.hit(c, &ip, now)?;
@@ -109,7 +104,7 @@ pub(super) async fn guarded_check(
         })
         .await?;
     let hash = account.as_ref().and_then(|a| a.hash.clone());
-    let right = password::verify_apart(password.to_string(), hash).await? && account.is_some();
+    let right = password::verify_apart(password.to_owned(), hash).await? && account.is_some();
     if !right {
         return Ok(None);
     }
@@ -150,7 +145,7 @@ async fn login(
         }
         Err(message) => {
             let mut errors = FieldErrors::new();
-            errors.insert("_form", message.to_string());
+            errors.insert("_form", message.to_owned());
             let view = form_view(
                 "accounts/login.html",
                 &csrf,
@@ -185,12 +180,10 @@ async fn login_user(
         ));
     }
     if hash.as_deref().is_some_and(password::needs_rehash) {
-        let fresh = password::hash_apart(pw.to_string()).await?;
+        let fresh = password::hash_apart(pw.to_owned()).await?;
         let id = user.id;
-        db.run(move |c| {
-            store::rehash_password(c, id, &fresh)
-        })
-        .await?;
+        db.run(move |c| store::rehash_password(c, id, &fresh))
+            .await?;
     }
     Ok(Ok(user.id))
 }

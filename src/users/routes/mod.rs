@@ -1,29 +1,15 @@
 //! Account pages: signup with email confirmation, login, logout, password reset,
 //! and the profile (name, bio, avatar, password, address).
 
-use std::collections::BTreeMap;
-
-use rocket::form::FromForm;
-use rocket::fs::TempFile;
-use rocket::http::{CookieJar, Status};
-use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, Route, State};
+use rocket::http::Status;
+use rocket::Route;
 use rocket_dyn_templates::Template;
 
-use super::guards::{LoggedIn, Visitor};
-use super::tokens::{self, Kind};
-use super::{normalize_email, normalize_username, password, session, store, Role};
-use crate::config::{Registration, Settings};
-use crate::db::{Conn, Db};
-use crate::error::{Error, Result};
-use crate::mail::Mailer;
-use crate::media::images::Refusal;
-use crate::web::csrf::{self, CsrfForm, CsrfToken, NoFields};
+use crate::config::Settings;
 use crate::site::rate_limits::Limit;
-use crate::web::client_ip::ClientIp;
+use crate::web::csrf::CsrfToken;
+use crate::web::forms::FieldErrors;
 use crate::web::{Site, View};
-use crate::{ground::dates, params};
-use crate::web::forms::{FieldErrors, Flag, FormOutcome};
 
 mod login;
 mod profile;
@@ -34,7 +20,13 @@ pub use login::UserAgent;
 pub use signup::send_confirmation;
 
 pub fn routes() -> Vec<Route> {
-    [login::routes(), signup::routes(), reset::routes(), profile::routes()].concat()
+    [
+        login::routes(),
+        signup::routes(),
+        reset::routes(),
+        profile::routes(),
+    ]
+    .concat()
 }
 
 /// A page with a form, its errors and what was typed.
@@ -90,12 +82,12 @@ pub fn safe_next(next: &str) -> String {
         && !next.chars().any(|c| c.is_control() || c == '\\')
         && next.len() <= 2000;
     if !local {
-        return "/".to_string();
+        return "/".to_owned();
     }
     let encoded = utf8_percent_encode(next, NOT_IN_URL).to_string();
     match rocket::http::uri::Reference::parse(&encoded) {
         Ok(r) if r.scheme().is_none() && r.authority().is_none() => encoded,
-        _ => "/".to_string(),
+        _ => "/".to_owned(),
     }
 }
 

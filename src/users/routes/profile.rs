@@ -1,32 +1,35 @@
 //! The profile: name, bio, avatar, password and address.
 
-use std::collections::BTreeMap;
+use super::login::{guarded_check, UserAgent};
+use super::signup::{check_new_password, send_confirmation};
+use super::{form_view, respond};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::Result;
+use crate::ground::dates;
+use crate::mail::Mailer;
+use crate::media::images::Refusal;
+use crate::users::guards::LoggedIn;
+use crate::users::tokens::{self, Kind};
+use crate::users::{normalize_email, password, session, store};
+use crate::web::client_ip::ClientIp;
+use crate::web::csrf::{CsrfForm, CsrfToken};
+use crate::web::forms::{FieldErrors, Flag, FormOutcome};
+use crate::web::{Site, View};
 use rocket::form::FromForm;
 use rocket::fs::TempFile;
 use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
-use crate::users::guards::{LoggedIn, Visitor};
-use crate::users::tokens::{self, Kind};
-use crate::users::{normalize_email, normalize_username, password, session, store, Role};
-use crate::config::{Registration, Settings};
-use crate::db::{Conn, Db};
-use crate::error::{Error, Result};
-use crate::mail::Mailer;
-use crate::media::images::Refusal;
-use crate::web::csrf::{self, CsrfForm, CsrfToken, NoFields};
-use crate::site::rate_limits::Limit;
-use crate::web::client_ip::ClientIp;
-use crate::web::{Site, View};
-use crate::{ground::dates, params};
-use crate::web::forms::{FieldErrors, Flag, FormOutcome};
-use super::login::{guarded_check, UserAgent};
-use super::signup::{check_new_password, send_confirmation};
-use super::{form_view, limit, link, notice, respond};
 
 pub fn routes() -> Vec<Route> {
-    routes![profile_page, profile_update, profile_password, profile_email]
+    routes![
+        profile_page,
+        profile_update,
+        profile_password,
+        profile_email
+    ]
 }
 
 fn profile_json(user: &crate::users::User, settings: &Settings) -> serde_json::Value {
@@ -51,7 +54,9 @@ async fn profile_view(
     values: serde_json::Value,
 ) -> Result<View> {
     let id = user.id;
-    let pending = db.run(move |c| tokens::pending_email(c, id, dates::now())).await?;
+    let pending = db
+        .run(move |c| tokens::pending_email(c, id, dates::now()))
+        .await?;
     Ok(form_view("accounts/profile.html", csrf, errors, values)
         .title("Your profile")
         .with("profile", profile_json(user, settings))
@@ -100,8 +105,8 @@ async fn profile_update(
     let mut f = form.into_inner();
     let user = me.0.user;
     let mut errors = FieldErrors::new();
-    let display_name = f.display_name.trim().to_string();
-    let bio = f.bio.trim().to_string();
+    let display_name = f.display_name.trim().to_owned();
+    let bio = f.bio.trim().to_owned();
     if display_name.chars().count() > 100 {
         errors.insert("display_name", "At most 100 characters.".into());
     }

@@ -1,31 +1,29 @@
 //! Password reset by mail.
 
-use std::collections::BTreeMap;
+use super::signup::{account_for_mail, check_new_password, EmailForm};
+use super::{form_view, link, notice, respond};
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::ground::dates;
+use crate::mail::Mailer;
+use crate::users::tokens::{self, Kind};
+use crate::users::{password, store};
+use crate::web::client_ip::ClientIp;
+use crate::web::csrf::{CsrfForm, CsrfToken};
+use crate::web::forms::{FieldErrors, FormOutcome};
+use crate::web::Site;
 use rocket::form::FromForm;
-use rocket::fs::TempFile;
-use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::Template;
-use crate::users::guards::{LoggedIn, Visitor};
-use crate::users::tokens::{self, Kind};
-use crate::users::{normalize_email, normalize_username, password, session, store, Role};
-use crate::config::{Registration, Settings};
-use crate::db::{Conn, Db};
-use crate::error::{Error, Result};
-use crate::mail::Mailer;
-use crate::media::images::Refusal;
-use crate::web::csrf::{self, CsrfForm, CsrfToken, NoFields};
-use crate::site::rate_limits::Limit;
-use crate::web::client_ip::ClientIp;
-use crate::web::{Site, View};
-use crate::{ground::dates, params};
-use crate::web::forms::{FieldErrors, Flag, FormOutcome};
-use super::signup::{account_for_mail, check_new_password, EmailForm};
-use super::{form_view, limit, link, notice, respond};
 
 pub fn routes() -> Vec<Route> {
-    routes![reset_page, reset_request, reset_password_page, reset_password]
+    routes![
+        reset_page,
+        reset_request,
+        reset_password_page,
+        reset_password
+    ]
 }
 
 #[get("/accounts/password-reset")]
@@ -92,7 +90,7 @@ async fn reset_password_page(
     csrf: CsrfToken,
     token: &str,
 ) -> Result<Template> {
-    let key = token.to_string();
+    let key = token.to_owned();
     let valid = db
         .run(move |c| tokens::peek(c, &key, &[Kind::PasswordReset]))
         .await?;
@@ -119,7 +117,7 @@ async fn reset_password(
     form: CsrfForm<NewPasswordForm>,
 ) -> Result<FormOutcome> {
     let f = form.into_inner();
-    let key = token.to_string();
+    let key = token.to_owned();
     let user = db
         .run(move |c| {
             let Some(t) = tokens::peek(c, &key, &[Kind::PasswordReset])? else {
@@ -137,7 +135,7 @@ async fn reset_password(
     );
     let outcome = if errors.is_empty() {
         let hash = password::hash_apart(f.password.clone()).await?;
-        let key = token.to_string();
+        let key = token.to_owned();
         db.run(move |c| {
             c.transaction(|c| {
                 if tokens::redeem(c, &key, &[Kind::PasswordReset])?.is_none() {

@@ -1,27 +1,22 @@
 //! Signing up, with the address confirmed by mail (or resent).
 
-use std::collections::BTreeMap;
-use rocket::form::FromForm;
-use rocket::fs::TempFile;
-use rocket::http::{CookieJar, Status};
-use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, Route, State};
-use rocket_dyn_templates::Template;
-use crate::users::guards::{LoggedIn, Visitor};
-use crate::users::tokens::{self, Kind};
-use crate::users::{normalize_email, normalize_username, password, session, store, Role};
+use super::{form_view, limit, link, respond};
 use crate::config::{Registration, Settings};
 use crate::db::{Conn, Db};
 use crate::error::{Error, Result};
+use crate::ground::dates;
 use crate::mail::Mailer;
-use crate::media::images::Refusal;
-use crate::web::csrf::{self, CsrfForm, CsrfToken, NoFields};
-use crate::site::rate_limits::Limit;
+use crate::users::guards::Visitor;
+use crate::users::tokens::{self, Kind};
+use crate::users::{normalize_email, normalize_username, password, store, Role};
 use crate::web::client_ip::ClientIp;
-use crate::web::{Site, View};
-use crate::{ground::dates, params};
-use crate::web::forms::{FieldErrors, Flag, FormOutcome};
-use super::{form_view, limit, link, notice, respond};
+use crate::web::csrf::{CsrfForm, CsrfToken};
+use crate::web::forms::{FieldErrors, FormOutcome};
+use crate::web::Site;
+use rocket::form::FromForm;
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, Route, State};
+use rocket_dyn_templates::Template;
 
 pub fn routes() -> Vec<Route> {
     routes![signup_page, signup, confirm, resend_page, resend]
@@ -60,7 +55,12 @@ fn signup_page(site: Site<'_>, csrf: CsrfToken) -> Result<Template> {
 }
 
 /// Checks a new password and its confirmation.
-pub(super) fn check_new_password(errors: &mut FieldErrors, pw: &str, confirm: &str, username: &str) {
+pub(super) fn check_new_password(
+    errors: &mut FieldErrors,
+    pw: &str,
+    confirm: &str,
+    username: &str,
+) {
     if let Err(message) = password::validate(pw, username) {
         errors.insert("password", message);
     } else if pw != confirm {
@@ -217,11 +217,12 @@ pub fn send_confirmation(
 
 #[get("/accounts/confirm/<token>")]
 async fn confirm(db: &State<Db>, visitor: Visitor, token: &str) -> Result<Flash<Redirect>> {
-    let token = token.to_string();
+    let token = token.to_owned();
     let confirmed = db
         .run(move |c| {
             c.transaction(|c| {
-                let Some(t) = tokens::redeem(c, &token, &[Kind::ConfirmEmail, Kind::ChangeEmail])? else {
+                let Some(t) = tokens::redeem(c, &token, &[Kind::ConfirmEmail, Kind::ChangeEmail])?
+                else {
                     return Ok(None);
                 };
                 match (t.kind, t.data) {
