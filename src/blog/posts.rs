@@ -568,11 +568,12 @@ impl LiveState {
 }
 
 pub fn live_state(c: &mut Conn, id: i64) -> Result<Option<LiveState>> {
+    // No extra row lock: a save has already updated (and so locked) the row,
+    // and making it `FOR UPDATE` would also block the key-share locks that
+    // comments take on their post, a deadlock with a comment being written.
+    // Announcing is claimed by `go_live_if_due`'s conditional update.
     let Some(r) = c.query_opt(
-        &format!(
-            "SELECT slug, title, status, published_at, live, first_live_at FROM posts WHERE id = ?{}",
-            c.for_update()
-        ),
+        "SELECT slug, title, status, published_at, live, first_live_at FROM posts WHERE id = ?",
         params![id],
     )?
     else {

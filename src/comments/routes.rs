@@ -217,6 +217,7 @@ async fn create(
             };
             let unsubscribe = notify_wanted.then(random_token);
             let html = markdown::render_comment(&v.body);
+            let hash = unsubscribe.as_deref().map(digest);
             let comment = store::NewComment {
                 post_id,
                 parent_id: parent,
@@ -226,13 +227,14 @@ async fn create(
                 body: &v.body,
                 body_html: &html,
                 status,
-                ip: &client,
+                ip: Some(&client),
                 notify_replies: notify_wanted,
-                unsubscribe_hash: unsubscribe.as_deref().map(digest),
+                unsubscribe_hash: hash.as_deref(),
+                created_at: dates::now(),
             };
             // Mail to moderators and to a parent's author follows from the
             // events this records (`comments::notify`).
-            let id = store::insert(c, &comment, dates::now())?;
+            let id = store::insert(c, &comment)?;
             Ok((id, status))
         })
         .await?;

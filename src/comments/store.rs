@@ -375,7 +375,7 @@ pub fn address_trusted(c: &mut Conn, email: &str) -> Result<bool> {
     Ok(n > 0)
 }
 
-/// A comment as received.
+/// A comment as received, or as an import file gives it.
 #[derive(Debug, Clone)]
 pub struct NewComment<'a> {
     pub post_id: i64,
@@ -387,27 +387,29 @@ pub struct NewComment<'a> {
     pub body_html: &'a str,
     /// `approved`, `pending` or `spam`.
     pub status: &'a str,
-    pub ip: &'a str,
+    pub ip: Option<&'a str>,
     pub notify_replies: bool,
-    pub unsubscribe_hash: Option<String>,
+    /// The digest of the reply-notification unsubscribe token.
+    pub unsubscribe_hash: Option<&'a str>,
+    pub created_at: i64,
 }
 
 /// Stores a comment and records what it means: `CommentPosted` (unless it is
 /// quarantined as spam) and `CommentApproved` when readers see it at once.
-pub fn insert(c: &mut Conn, n: &NewComment<'_>, now: i64) -> Result<i64> {
+pub fn insert(c: &mut Conn, n: &NewComment<'_>) -> Result<i64> {
     c.transaction(|c| {
         let id = c.insert(
             "INSERT INTO comments (post_id, parent_id, user_id, author_name, author_email, body, body_html, status, ip, \
              notify_replies, unsubscribe_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             params![n.post_id, n.parent_id, n.user_id, n.author_name, n.author_email, n.body, n.body_html,
-                n.status, n.ip, n.notify_replies, n.unsubscribe_hash.as_deref(), now],
+                n.status, n.ip, n.notify_replies, n.unsubscribe_hash, n.created_at],
         )?;
         let payload = serde_json::json!({"post_id": n.post_id});
         if n.status != "spam" {
-            outbox::record(c, Kind::CommentPosted, id, &payload, now)?;
+            outbox::record(c, Kind::CommentPosted, id, &payload, n.created_at)?;
         }
         if n.status == "approved" {
-            outbox::record(c, Kind::CommentApproved, id, &payload, now)?;
+            outbox::record(c, Kind::CommentApproved, id, &payload, n.created_at)?;
         }
         Ok(id)
     })
@@ -442,20 +444,20 @@ pub fn moderate(c: &mut Conn, action: Moderation, ids: &[i64], now: i64) -> Resu
         if action == Moderation::Approve {
             let mut found = 0;
             for &id in ids {
-                let sql = format!(
-                    "SELECT post_id, status FROM comments WHERE id = ?{}",
-                    c.for_update()
-                );
-                let Some(r) = c.query_opt(&sql, params![id])? else {
+                let Some(r) =
+                    c.query_opt("SELECT post_id FROM comments WHERE id = ?", params![id])?
+                else {
                     continue;
                 };
                 found += 1;
-                let (post_id, status): (i64, String) = (r.get(0)?, r.get(1)?);
-                if status != "approved" {
-                    c.execute(
-                        "UPDATE comments SET status = 'approved' WHERE id = ?",
-                        params![id],
-                    )?;
+                let post_id: i64 = r.get(0)?;
+                // The conditional update decides: one moderator's approval
+                // records the event, a second one finds it done.
+                let approved = c.execute(
+                    "UPDATE comments SET status = 'approved' WHERE id = ? AND status <> 'approved'",
+                    params![id],
+                )?;
+                if approved == 1 {
                     let payload = serde_json::json!({"post_id": post_id});
                     outbox::record(c, Kind::CommentApproved, id, &payload, now)?;
                 }
@@ -564,27 +566,10 @@ pub fn reply_notice(c: &mut Conn, id: i64) -> Result<Option<ReplyNotice>> {
     .transpose()
 }
 
-/// A comment as an import file gives it.
-#[derive(Debug, Clone)]
-pub struct Imported<'a> {
-    pub post_id: i64,
-    pub parent_id: Option<i64>,
-    pub user_id: Option<i64>,
-    pub author_name: &'a str,
-    pub author_email: &'a str,
-    pub body: &'a str,
-    pub body_html: &'a str,
-    pub status: &'a str,
-    pub created_at: i64,
-    pub ip: Option<&'a str>,
-    pub notify_replies: bool,
-    pub unsubscribe_hash: Option<&'a str>,
-}
-
 /// Creates the comment, or replaces the one of the same post, address and
 /// time (a second import of one file changes nothing); returns its id.
 /// Imported history records no events: it mails no one.
-pub fn upsert_imported(c: &mut Conn, m: &Imported<'_>) -> Result<i64> {
+pub fn upsert_imported(c: &mut Conn, m: &NewComment<'_>) -> Result<i64> {
     let existing = c.query_opt(
         "SELECT id FROM comments WHERE post_id = ? AND author_email = ? AND created_at = ?",
         params![m.post_id, m.author_email, m.created_at],

@@ -1,4 +1,5 @@
-//! Media: safe image handling for uploads (avatars now, the media library later).
+//! Media: safe image handling for uploads (the library, its resized copies
+//! and thumbnails, covers, avatars) and the `media` table.
 
 pub mod images;
 pub mod library;

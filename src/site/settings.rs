@@ -1,4 +1,5 @@
-//! Site settings stored in the database (edited in the admin): they override the
+//! Site settings stored in the database (the `site_settings` table's owner),
+//! edited in the admin: they override the
 //! `Rocket.toml` values for the title, description, comments and registration
 //! modes and list length. Read on every request, so every instance agrees.
 

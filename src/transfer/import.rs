@@ -474,7 +474,7 @@ fn import_comments(
             .and_then(|p| by_file_id.get(&p))
             .and_then(|&j| db_ids[j]);
         let html = markdown::render_comment(&cm.body);
-        let record = comments::store::Imported {
+        let record = comments::store::NewComment {
             post_id: *post_id,
             parent_id,
             user_id: *user_id,
