@@ -7,48 +7,20 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::server::{assert_clean_failure, free_port, run, run_with_stdin, text, Browser, Server};
+use common::site::{write_mail_config, Site};
 use common::smtp::SmtpServer;
 
 const WAIT: Duration = Duration::from_secs(20);
 const PASSWORD: &str = "correct horse battery";
 
-struct Site {
-    dir: tempfile::TempDir,
-    server: Server,
-    smtp: SmtpServer,
-}
-
-impl Site {
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn browser(&self) -> Browser {
-        Browser::new(self.server.port)
-    }
-
-    fn db(&self) -> common::backend::TestDb {
-        common::backend::site_db(self.path())
-    }
-}
+const MAIL_FROM: &str = "mail_from = \"Blog <blog@example.com>\"";
 
 fn write_config(dir: &Path, smtp_port: u16, extra: &str) {
-    std::fs::write(
-        dir.join("Rocket.toml"),
-        format!(
-            "[default]\nmail_transport = \"smtp\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {smtp_port}\n\
-             smtp_security = \"none\"\nmail_from = \"Blog <blog@example.com>\"\nmail_retry_base_secs = 1\n{extra}\n"
-        ),
-    )
-    .unwrap();
+    write_mail_config(dir, smtp_port, &format!("{MAIL_FROM}\n{extra}"));
 }
 
 fn site(extra: &str) -> Site {
-    let dir = tempfile::tempdir().unwrap();
-    let smtp = SmtpServer::start();
-    write_config(dir.path(), smtp.port, extra);
-    let server = Server::start(dir.path());
-    Site { dir, server, smtp }
+    Site::start(&format!("{MAIL_FROM}\n{extra}"), |_| {})
 }
 
 fn signup(b: &Browser, username: &str, email: &str) -> common::server::Page {

@@ -10,49 +10,26 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::server::{Browser, Page, Server};
-use common::smtp::SmtpServer;
+use common::site::Site;
 
 const WAIT: Duration = Duration::from_secs(20);
 const PASSWORD: &str = "correct horse battery";
 
-struct Site {
-    dir: tempfile::TempDir,
-    server: Server,
-    smtp: SmtpServer,
-}
-
-impl Site {
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-    fn browser(&self) -> Browser {
-        Browser::new(self.server.port)
-    }
-    fn db(&self) -> common::backend::TestDb {
-        common::backend::site_db(self.path())
-    }
-    fn login(&self, username: &str) -> Browser {
-        let b = self.browser();
-        let res = login(&b, username, PASSWORD, "");
-        assert_eq!(res.status, 303, "{}", res.body);
-        b
-    }
+/// A signed-in browser for `username` (password `PASSWORD`).
+fn signed_in(site: &Site, username: &str) -> Browser {
+    let b = site.browser();
+    let res = login(&b, username, PASSWORD, "");
+    assert_eq!(res.status, 303, "{}", res.body);
+    b
 }
 
 /// Two admins, an author and a member (all confirmed, password `PASSWORD`), a
 /// published post and a draft by each writer, a pending comment on each post.
 fn site(extra: &str) -> Site {
-    let dir = tempfile::tempdir().unwrap();
-    let smtp = SmtpServer::start();
-    std::fs::write(
-        dir.path().join("Rocket.toml"),
-        format!(
-            "[default]\nmail_transport = \"smtp\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\n\
-             smtp_security = \"none\"\nmail_retry_base_secs = 1\n{extra}\n",
-            smtp.port
-        ),
-    )
-    .unwrap();
+    Site::start(extra, import_people_and_posts)
+}
+
+fn import_people_and_posts(dir: &Path) {
     let hash = carnet::users::password::hash(PASSWORD).unwrap();
     let users: Vec<serde_json::Value> = [
         ("root", "admin"),
@@ -80,15 +57,13 @@ fn site(extra: &str) -> Site {
              "body": "Pending on al's post", "status": "pending", "created_at": "2025-01-03T00:00:00Z"}
         ]
     });
-    std::fs::write(dir.path().join("site.json"), doc.to_string()).unwrap();
-    let out = common::server::run(dir.path(), &["import", "site.json"]);
+    std::fs::write(dir.join("site.json"), doc.to_string()).unwrap();
+    let out = common::server::run(dir, &["import", "site.json"]);
     assert!(
         out.status.success(),
         "{}",
         common::server::text(&out.stderr)
     );
-    let server = Server::start(dir.path());
-    Site { dir, server, smtp }
 }
 
 fn login(b: &Browser, username: &str, password: &str, next: &str) -> Page {
@@ -202,8 +177,8 @@ fn any_next_after_login_redirects_with_a_session() {
 
 fn two_admins_demoting_each_other_leave_one_admin() {
     let site = site("");
-    let root = site.login("root");
-    let rita = site.login("rita");
+    let root = signed_in(&site, "root");
+    let rita = signed_in(&site, "rita");
     let id = |name: &str| -> i64 {
         site.db().scalar(
             "SELECT id FROM users WHERE username = ?",
@@ -251,7 +226,7 @@ fn two_admins_demoting_each_other_leave_one_admin() {
 
 fn an_untouched_date_keeps_its_seconds() {
     let site = site("");
-    let root = site.login("root");
+    let root = signed_in(&site, "root");
     let post_id: i64 = site
         .db()
         .scalar("SELECT id FROM posts WHERE slug = 'roots-post'", &[]);
@@ -286,7 +261,7 @@ fn an_untouched_date_keeps_its_seconds() {
 
 fn authors_see_only_their_own_on_the_dashboard() {
     let site = site("");
-    let al = site.login("al");
+    let al = signed_in(&site, "al");
     let page = al.get("/admin");
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Al&#x27;s own draft") || page.body.contains("Al's own draft"));
@@ -299,13 +274,13 @@ fn authors_see_only_their_own_on_the_dashboard() {
         !page.body.contains("Pending on root"),
         "comments on others' posts"
     );
-    let root = site.login("root").get("/admin").body;
+    let root = signed_in(&site, "root").get("/admin").body;
     assert!(root.contains("secret draft") && root.contains("Pending on root"));
 }
 
 fn sessions_slide_and_private_pages_are_never_stored() {
     let site = site("");
-    let mo = site.login("mo");
+    let mo = signed_in(&site, "mo");
     // A minute and more later, the session's expiry moves, and so does the cookie's.
     site.db()
         .exec("UPDATE sessions SET last_seen_at = last_seen_at - 120", &[]);
@@ -322,7 +297,7 @@ fn sessions_slide_and_private_pages_are_never_stored() {
         "{cookies:?}"
     );
     assert_eq!(res.header("Cache-Control"), Some("no-store"));
-    let admin = site.login("root");
+    let admin = signed_in(&site, "root");
     let res = admin
         .agent
         .get(&site.server.url("/admin/posts"))
@@ -474,7 +449,7 @@ fn four_huge_avatars_at_once_stay_within_the_image_memory_budget() {
     .unwrap();
     let browsers: Vec<Browser> = ["root", "rita", "al", "mo"]
         .iter()
-        .map(|u| site.login(u))
+        .map(|u| signed_in(&site, u))
         .collect();
     let before = proc_kib(site.server.pid(), "VmRSS:");
     let statuses: Vec<u16> = std::thread::scope(|s| {

@@ -6,59 +6,33 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::server::{Browser, Page, Server};
-use common::smtp::SmtpServer;
+use common::server::{Browser, Page};
+use common::site::Site;
 use common::FIXTURE;
 
 const WAIT: Duration = Duration::from_secs(20);
 const PASSWORD: &str = "correct horse battery";
 
-struct Site {
-    dir: tempfile::TempDir,
-    server: Server,
-    smtp: SmtpServer,
-}
-
-impl Site {
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-    fn browser(&self) -> Browser {
-        Browser::new(self.server.port)
-    }
-    fn db(&self) -> common::backend::TestDb {
-        common::backend::site_db(self.path())
-    }
-    fn count(&self, sql: &str) -> i64 {
-        self.db().scalar(sql, &[])
-    }
-}
-
 /// The fixture site, with passwords for alice (admin) and bob (author), mail to a receiver.
 fn site(extra: &str) -> Site {
-    let dir = tempfile::tempdir().unwrap();
-    let smtp = SmtpServer::start();
-    std::fs::write(
-        dir.path().join("Rocket.toml"),
-        format!(
-            "[default]\nmail_transport = \"smtp\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\nsmtp_security = \"none\"\n\
-             mail_retry_base_secs = 1\n{}{extra}\n",
-            smtp.port,
-            if extra.contains("comment_min_seconds") { "" } else { "comment_min_seconds = 0\n" }
-        ),
-    )
-    .unwrap();
+    let timer = if extra.contains("comment_min_seconds") {
+        ""
+    } else {
+        "comment_min_seconds = 0\n"
+    };
+    Site::start(&format!("{timer}{extra}"), import_fixture)
+}
+
+fn import_fixture(dir: &Path) {
     let mut fixture: serde_json::Value = serde_json::from_str(FIXTURE).unwrap();
     let hash = carnet::users::password::hash(PASSWORD).unwrap();
     for user in fixture["users"].as_array_mut().unwrap() {
         user["password_hash"] = hash.clone().into();
     }
-    std::fs::write(dir.path().join("site.json"), fixture.to_string()).unwrap();
-    assert!(common::server::run(dir.path(), &["import", "site.json"])
+    std::fs::write(dir.join("site.json"), fixture.to_string()).unwrap();
+    assert!(common::server::run(dir, &["import", "site.json"])
         .status
         .success());
-    let server = Server::start(dir.path());
-    Site { dir, server, smtp }
 }
 
 fn comment(b: &Browser, slug: &str, fields: &[(&str, &str)]) -> Page {

@@ -11,12 +11,13 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use super::{admin_view, page_and_offset, PER_PAGE};
-use crate::blog::posts::{self, ListFilter, PostInput};
+use crate::blog::input::{self, Draft};
+use crate::blog::posts::{self, ListFilter};
 use crate::blog::publish::{self, Events};
-use crate::blog::{tags, PostStatus};
+use crate::blog::tags;
 use crate::db::{Conn, Db};
 use crate::error::{Error, Result};
-use crate::ground::{dates, markdown, slugs};
+use crate::ground::{dates, markdown};
 use crate::media::images::Refusal;
 use crate::media::library;
 use crate::users::guards::AuthorUser;
@@ -265,105 +266,18 @@ async fn public_url(db: &Db, id: i64) -> Result<Option<String>> {
         .await
 }
 
-/// Tag names from "Rust, web ,  Rust" → ["Rust", "web"] (slug-unique, in order).
-pub fn parse_tags(raw: &str) -> std::result::Result<Vec<(String, String)>, String> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for name in raw.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        let slug = slugs::slugify(name);
-        if slug.is_empty() {
-            return Err(format!("“{name}” cannot be turned into a tag address"));
-        }
-        if name.chars().count() > 50 {
-            return Err("A tag name has at most 50 characters.".into());
-        }
-        if !out.iter().any(|(_, s)| *s == slug) {
-            out.push((name.to_owned(), slug));
-        }
+/// The editor's fields as the blog checks them.
+fn draft<'f>(f: &'f PostForm<'_>) -> Draft<'f> {
+    Draft {
+        title: &f.title,
+        slug: &f.slug,
+        body: &f.body,
+        tags: &f.tags,
+        status: &f.status,
+        published_at: &f.published_at,
+        excerpt: &f.excerpt,
+        comments_enabled: f.comments_enabled.0,
     }
-    if out.len() > 20 {
-        return Err("At most 20 tags per post.".into());
-    }
-    Ok(out)
-}
-
-/// A post that passed validation, ready to be written.
-struct Checked {
-    input: PostInput,
-    tags: Vec<(String, String)>,
-    explicit_slug: bool,
-}
-
-fn check(
-    f: &PostForm<'_>,
-    author_id: i64,
-    existing_published: Option<i64>,
-    errors: &mut FieldErrors,
-) -> Option<Checked> {
-    let title = f.title.trim().to_owned();
-    if title.is_empty() {
-        errors.insert("title", "A post needs a title.".into());
-    } else if title.chars().count() > 200 {
-        errors.insert("title", "At most 200 characters.".into());
-    }
-    let explicit_slug = !f.slug.trim().is_empty();
-    let slug = if explicit_slug {
-        let s = f.slug.trim().to_lowercase();
-        if !slugs::is_valid(&s) {
-            errors.insert(
-                "slug",
-                "Use lowercase letters, digits and '-' only (at most 80).".into(),
-            );
-        }
-        s
-    } else {
-        slugs::slugify(&title)
-    };
-    let status = PostStatus::parse(&f.status).unwrap_or_else(|| {
-        errors.insert("status", "Choose draft or published.".into());
-        PostStatus::Draft
-    });
-    let published_at = match f.published_at.trim() {
-        "" if status == PostStatus::Published => {
-            Some(existing_published.unwrap_or_else(dates::now))
-        }
-        "" => None,
-        text => match dates::parse_local(text).or_else(|| dates::parse_rfc3339(text)) {
-            // The field shows minutes: an untouched date keeps its seconds.
-            Some(ts) if existing_published.is_some_and(|e| e - e.rem_euclid(60) == ts) => {
-                existing_published
-            }
-            Some(ts) => Some(ts),
-            None => {
-                errors.insert(
-                    "published_at",
-                    "Use the form YYYY-MM-DDTHH:MM (UTC).".into(),
-                );
-                None
-            }
-        },
-    };
-    let tags = parse_tags(&f.tags).unwrap_or_else(|m| {
-        errors.insert("tags", m);
-        Vec::new()
-    });
-    if f.excerpt.chars().count() > 1000 {
-        errors.insert("excerpt", "At most 1,000 characters.".into());
-    }
-    errors.is_empty().then(|| Checked {
-        input: PostInput {
-            title,
-            slug,
-            body_markdown: f.body.clone(),
-            status,
-            published_at,
-            author_id,
-            custom_excerpt: Some(f.excerpt.trim().to_owned()).filter(|e| !e.is_empty()),
-            cover_image: None,
-            comments_enabled: f.comments_enabled.0,
-        },
-        tags,
-        explicit_slug,
-    })
 }
 
 fn typed(f: &PostForm<'_>, cover_url: Option<String>) -> Values {
@@ -443,7 +357,7 @@ async fn save(
         None => (me.0.user.id, None, None, None),
     };
     let mut errors = FieldErrors::new();
-    let checked = check(&f, author_id, old_published, &mut errors);
+    let checked = input::check(&draft(&f), author_id, old_published, &mut errors);
     let old_cover_url = old_cover.as_ref().map(|c| format!("/media/{c}"));
     if f.intent == "preview" || checked.is_none() {
         let preview = (f.intent == "preview").then(|| markdown::render_post(&f.body).html);

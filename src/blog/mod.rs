@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod feeds;
+pub mod input;
 pub mod model;
 pub mod pages;
 pub mod posts;

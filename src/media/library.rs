@@ -36,6 +36,9 @@ pub struct Media {
     pub height: Option<u32>,
     pub thumb: Option<String>,
     pub variants: Vec<Variant>,
+    /// Who uploaded it (`None` for an account since deleted).
+    #[serde(skip)]
+    pub uploader_id: Option<i64>,
     pub created_at: i64,
 }
 
@@ -250,23 +253,9 @@ pub fn record(
     )
 }
 
-/// A library entry as export and import carry it.
-#[derive(Debug, Clone)]
-pub struct Record {
-    pub file_name: String,
-    pub original_name: String,
-    pub mime: String,
-    pub size_bytes: i64,
-    pub width: Option<u32>,
-    pub height: Option<u32>,
-    pub thumb: Option<String>,
-    pub variants: Vec<Variant>,
-    pub uploader: Option<i64>,
-    pub created_at: i64,
-}
-
-/// Creates the entry, or replaces the one with the same file name (import).
-pub fn upsert(c: &mut Conn, m: &Record) -> Result<()> {
+/// Creates the entry, or replaces the one with the same file name (import;
+/// `m.id` is not kept).
+pub fn upsert(c: &mut Conn, m: &Media) -> Result<()> {
     let variants = serde_json::to_string(&m.variants).unwrap_or_else(|_| "[]".into());
     c.execute(
         "DELETE FROM media WHERE file_name = ?",
@@ -275,14 +264,14 @@ pub fn upsert(c: &mut Conn, m: &Record) -> Result<()> {
     c.insert(
         "INSERT INTO media (file_name, original_name, mime, size_bytes, width, height, uploader_id, created_at, variants, thumb) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        params![&m.file_name, &m.original_name, &m.mime, m.size_bytes, m.width, m.height, m.uploader, m.created_at,
+        params![&m.file_name, &m.original_name, &m.mime, m.size_bytes, m.width, m.height, m.uploader_id, m.created_at,
             variants, m.thumb.as_deref()],
     )?;
     Ok(())
 }
 
 const COLUMNS: &str =
-    "id, file_name, original_name, mime, size_bytes, width, height, thumb, variants, created_at";
+    "id, file_name, original_name, mime, size_bytes, width, height, thumb, variants, created_at, uploader_id";
 
 fn from_row(r: &Row) -> Result<Media> {
     let variants: String = r.get(8)?;
@@ -297,6 +286,7 @@ fn from_row(r: &Row) -> Result<Media> {
         thumb: r.get(7)?,
         variants: serde_json::from_str(&variants).unwrap_or_default(),
         created_at: r.get(9)?,
+        uploader_id: r.get(10)?,
     })
 }
 

@@ -144,7 +144,8 @@ fn import_media(
             Some(name) => Some(user_id(c, users, name).map_err(|e| at(p("uploader"), e))?),
             None => None,
         };
-        let record = crate::media::library::Record {
+        let record = crate::media::library::Media {
+            id: 0,
             file_name: m.file_name.clone(),
             original_name: m.original_name.clone(),
             mime: m.mime.clone(),
@@ -153,7 +154,7 @@ fn import_media(
             height: m.height,
             thumb: m.thumb.clone(),
             variants,
-            uploader,
+            uploader_id: uploader,
             created_at: optional_time(|| p("created_at"), m.created_at.as_deref(), now)?,
         };
         crate::media::library::upsert(c, &record)?;

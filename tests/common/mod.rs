@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod server;
+pub mod site;
 pub mod smtp;
 
 use std::path::{Path, PathBuf};

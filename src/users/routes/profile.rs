@@ -183,20 +183,8 @@ async fn profile_password(
     let user = me.0.user.clone();
     let user_id = user.id;
     let mut errors = FieldErrors::new();
-    let right = guarded_check(
-        db,
-        &site.settings,
-        &ip.0,
-        &user.username,
-        &f.current_password,
-    )
-    .await?
-    .is_some();
-    if !right {
-        errors.insert(
-            "current_password",
-            "This is not your current password.".into(),
-        );
+    if !is_current(db, &site.settings, &ip, &user.username, &f.current_password).await? {
+        errors.insert("current_password", WRONG_CURRENT.into());
     }
     check_new_password(
         &mut errors,
@@ -241,6 +229,22 @@ async fn profile_password(
     }
 }
 
+const WRONG_CURRENT: &str = "This is not your current password.";
+
+/// Whether `typed` is the user's current password; checked (and rate
+/// limited) like a login, so a stolen session cannot guess it.
+async fn is_current(
+    db: &Db,
+    settings: &Settings,
+    ip: &ClientIp,
+    username: &str,
+    typed: &str,
+) -> Result<bool> {
+    Ok(guarded_check(db, settings, &ip.0, username, typed)
+        .await?
+        .is_some())
+}
+
 #[derive(FromForm)]
 struct EmailChangeForm {
     #[field(default = String::new())]
@@ -266,9 +270,7 @@ async fn profile_email(
     let settings = site.settings.clone();
     let (mailer, wake) = (mailer.inner().clone(), mailer.inner().clone());
     let values = serde_json::json!({"email": f.email});
-    let right = guarded_check(db, &settings, &ip.0, &user.username, &f.current_password)
-        .await?
-        .is_some();
+    let right = is_current(db, &settings, &ip, &user.username, &f.current_password).await?;
     let outcome = db
         .run(move |c| {
             let mut errors = FieldErrors::new();
@@ -283,10 +285,7 @@ async fn profile_email(
                 }
             }
             if !right {
-                errors.insert(
-                    "current_password",
-                    "This is not your current password.".into(),
-                );
+                errors.insert("current_password", WRONG_CURRENT.into());
             }
             match email {
                 Some(email) if errors.is_empty() => {
