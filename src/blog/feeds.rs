@@ -2,7 +2,7 @@
 //! all with absolute URLs from `site_url`.
 
 use rocket::http::ContentType;
-use rocket::{get, routes, Route, State};
+use rocket::{get, routes, uri, Route, State};
 use time::format_description::well_known::Rfc2822;
 
 use crate::blog::posts::{self, Scope};
@@ -280,7 +280,7 @@ async fn tag_feed(
         &site.settings,
         &posts,
         &title,
-        &format!("/tags/{slug}/feed.xml"),
+        &uri!(tag_feed(slug)).to_string(),
     );
     Ok(site.document(&key, document(body, rss_type(), newest(&posts))))
 }

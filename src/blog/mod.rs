@@ -4,6 +4,7 @@
 pub mod body;
 pub mod feeds;
 pub mod input;
+pub mod links;
 pub mod model;
 pub mod pages;
 pub mod posts;

@@ -38,7 +38,7 @@ pub struct AuthorRef {
 impl AuthorRef {
     pub fn new(username: String, display_name: String) -> Self {
         AuthorRef {
-            url: format!("/authors/{username}"),
+            url: super::links::author(&username),
             username,
             display_name,
         }
@@ -55,7 +55,7 @@ pub struct TagRef {
 impl TagRef {
     pub fn new(name: String, slug: String) -> Self {
         TagRef {
-            url: format!("/tags/{slug}"),
+            url: super::links::tag(&slug),
             name,
             slug,
         }

@@ -25,7 +25,7 @@ pub fn page_by_slug(c: &mut Conn, slug: &str) -> Result<Option<StaticPage>> {
     Ok(Some(StaticPage {
         id: r.get(0)?,
         title: r.get(1)?,
-        url: format!("/pages/{slug}"),
+        url: super::links::page(&slug),
         slug,
         body_html: r.get(3)?,
         updated_at: dates::rfc3339(updated),
@@ -45,7 +45,7 @@ pub fn nav_pages(c: &mut Conn) -> Result<Vec<NavLink>> {
         let slug: String = r.get(1)?;
         Ok(NavLink {
             title: r.get(0)?,
-            url: format!("/pages/{slug}"),
+            url: super::links::page(&slug),
         })
     })
     .collect()
@@ -122,7 +122,7 @@ pub fn listed(c: &mut Conn) -> Result<Vec<Listed>> {
         Ok(Listed {
             id,
             title: r.get(1)?,
-            view_url: (status == "published").then(|| format!("/pages/{slug}")),
+            view_url: (status == "published").then(|| super::links::page(&slug)),
             slug,
             status,
             show_in_nav: r.get(4)?,

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::body::render_body;
+use super::links;
 use super::model::{AuthorRef, PostStatus, PostSummary, TagRef};
 use crate::db::{Conn, Row, Value};
 use crate::error::{Error, Result};
@@ -53,7 +54,7 @@ fn summary(r: &Row) -> Result<PostSummary> {
     let mut post = PostSummary {
         id: r.get(0)?,
         title: r.get(1)?,
-        url: format!("/posts/{slug}"),
+        url: links::post(&slug),
         slug,
         excerpt: r.get(3)?,
         published_ts: 0,
@@ -206,13 +207,13 @@ pub fn sitemap_entries(c: &mut Conn, now: i64) -> Result<Vec<(String, i64)>> {
         ),
         params![now],
     )? {
-        out.push((format!("/posts/{}", r.get::<String>(0)?), r.get(1)?));
+        out.push((links::post(&r.get::<String>(0)?), r.get(1)?));
     }
     for r in c.query(
         "SELECT slug, updated_at FROM pages WHERE status = 'published' ORDER BY slug",
         params![],
     )? {
-        out.push((format!("/pages/{}", r.get::<String>(0)?), r.get(1)?));
+        out.push((links::page(&r.get::<String>(0)?), r.get(1)?));
     }
     for r in c.query(
         &format!(
@@ -221,7 +222,7 @@ pub fn sitemap_entries(c: &mut Conn, now: i64) -> Result<Vec<(String, i64)>> {
         ),
         params![now],
     )? {
-        out.push((format!("/tags/{}", r.get::<String>(0)?), r.get(1)?));
+        out.push((links::tag(&r.get::<String>(0)?), r.get(1)?));
     }
     for r in c.query(
         &format!(
@@ -230,7 +231,7 @@ pub fn sitemap_entries(c: &mut Conn, now: i64) -> Result<Vec<(String, i64)>> {
         ),
         params![now],
     )? {
-        out.push((format!("/authors/{}", r.get::<String>(0)?), r.get(1)?));
+        out.push((links::author(&r.get::<String>(0)?), r.get(1)?));
     }
     Ok(out)
 }
@@ -416,7 +417,7 @@ pub fn listed(
         out.push(ListedPost {
             id,
             title: r.get(1)?,
-            view_url: (state == "published").then(|| format!("/posts/{slug}")),
+            view_url: (state == "published").then(|| links::post(&slug)),
             slug,
             status,
             state,
@@ -499,7 +500,7 @@ pub fn public_url(c: &mut Conn, id: i64, now: i64) -> Result<Option<String>> {
     )?
     .map(|r| r.get::<String>(0))
     .transpose()?
-    .map(|slug| format!("/posts/{slug}")))
+    .map(|slug| links::post(&slug)))
 }
 
 /// Usernames of everyone who wrote a post, for the admin list's filter.

@@ -3,8 +3,8 @@
 use rocket::{get, routes, Route, State};
 use serde::Serialize;
 
-use super::pages;
 use super::posts::{self, Scope};
+use super::{links, pages};
 use crate::comments;
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -116,7 +116,7 @@ pub async fn post_page(
             Ok((post, comments, page, total, awaiting))
         })
         .await?;
-    let page_url = format!("/posts/{}", post.slug);
+    let page_url = links::post(&post.slug);
     let pager = Pagination::new(page, per_page, total, &page_url)?;
     let here = match page {
         1 => page_url,
@@ -138,14 +138,14 @@ pub async fn post_page(
         "page_url": here,
         "reply_url": format!("{here}{}reply_to=", if page == 1 { '?' } else { '&' }),
         "permission": permission,
-        "action": format!("/posts/{}/comments", post.slug),
-        "post_url": format!("/posts/{}", post.slug),
+        "action": format!("{}/comments", links::post(&post.slug)),
+        "post_url": links::post(&post.slug),
         "csrf_token": csrf.0,
         "logged_in": visitor.0.is_some(),
         "user_name": visitor.user().map(|u| u.shown_name().to_owned()),
         "errors": errors,
         "values": values,
-        "login_url": format!("/accounts/login?next=/posts/{}", post.slug),
+        "login_url": format!("/accounts/login?next={}", links::post(&post.slug)),
     });
     let view = View::new("blog/post.html");
     // Serving the page from the cache starts the form's timer, as rendering does.
@@ -180,7 +180,7 @@ pub struct CommentsShown {
 // Ranked after `CommentLink`, which takes the requests naming a comment.
 #[get("/posts/<slug>?<page>&<reply_to>", rank = 2)]
 #[allow(clippy::too_many_arguments)]
-async fn post(
+pub(crate) async fn post(
     db: &State<Db>,
     site: Site<'_>,
     key: CacheKey,
@@ -247,10 +247,11 @@ async fn comment_url(db: &Db, per_page: u32, slug: &str, id: i64) -> Result<Stri
             comments::store::reading_order(c, post.id)
         })
         .await?;
+    let post = links::post(slug);
     Ok(match comments::page_showing(&order, id, per_page) {
-        Some(1) => format!("/posts/{slug}#comment-{id}"),
-        Some(n) => format!("/posts/{slug}?page={n}#comment-{id}"),
-        None => format!("/posts/{slug}#comments"),
+        Some(1) => format!("{post}#comment-{id}"),
+        Some(n) => format!("{post}?page={n}#comment-{id}"),
+        None => format!("{post}#comments"),
     })
 }
 
@@ -293,7 +294,7 @@ struct TagView {
 }
 
 #[get("/tags/<slug>?<page>")]
-async fn tag(
+pub(crate) async fn tag(
     db: &State<Db>,
     site: Site<'_>,
     key: CacheKey,
@@ -308,7 +309,7 @@ async fn tag(
         .run(move |c| super::tags::tag_by_slug(c, &lookup))
         .await?
         .ok_or(Error::NotFound)?;
-    let path = format!("/tags/{slug}");
+    let path = links::tag(slug);
     let (posts, pager) = posts_list(db, &site, Scope::Tag(id), page, &path).await?;
     let tag = TagView {
         name: name.clone(),
@@ -335,7 +336,7 @@ struct AuthorView {
 }
 
 #[get("/authors/<username>?<page>")]
-async fn author(
+pub(crate) async fn author(
     db: &State<Db>,
     site: Site<'_>,
     key: CacheKey,
@@ -357,7 +358,7 @@ async fn author(
     if !user.is_active || (user.role == users::Role::Member && count == 0) {
         return Err(Error::NotFound);
     }
-    let path = format!("/authors/{}", user.username);
+    let path = links::author(&user.username);
     let (posts, pager) = posts_list(db, &site, Scope::Author(user.id), page, &path).await?;
     let view = AuthorView {
         display_name: user.shown_name().to_owned(),
@@ -419,7 +420,7 @@ fn group_archive(posts: Vec<(String, String, i64)>) -> Vec<ArchiveYear> {
         if let Some(m) = y.months.last_mut() {
             m.posts.push(ArchivePost {
                 title,
-                url: format!("/posts/{slug}"),
+                url: links::post(&slug),
                 day,
                 published_at: dates::rfc3339(ts),
             });
@@ -459,7 +460,12 @@ async fn archive(
 }
 
 #[get("/pages/<slug>")]
-async fn page(db: &State<Db>, site: Site<'_>, key: CacheKey, slug: &str) -> Result<PageResponse> {
+pub(crate) async fn page(
+    db: &State<Db>,
+    site: Site<'_>,
+    key: CacheKey,
+    slug: &str,
+) -> Result<PageResponse> {
     if let Some(hit) = site.cached(&key, None) {
         return Ok(hit);
     }

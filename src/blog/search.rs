@@ -57,9 +57,9 @@ pub fn hits(
         .into_iter()
         .map(|row| {
             let (kind, url) = if row.is_page {
-                ("page", format!("/pages/{}", row.slug))
+                ("page", crate::blog::links::page(&row.slug))
             } else {
-                ("post", format!("/posts/{}", row.slug))
+                ("post", crate::blog::links::post(&row.slug))
             };
             SearchResult {
                 kind,

@@ -39,7 +39,7 @@ pub fn tag_cloud(c: &mut Conn, now: i64, limit: u32, offset: i64) -> Result<(Vec
             let count: i64 = r.get(2)?;
             Ok(TagCount {
                 name: r.get(0)?,
-                url: format!("/tags/{slug}"),
+                url: super::links::tag(&slug),
                 slug,
                 count,
                 weight: (1 + (count * 4) / max) as u8,

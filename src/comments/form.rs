@@ -38,7 +38,7 @@ pub fn remember_pending(jar: &CookieJar<'_>, slug: &str, id: i64, https: bool) {
         .join(",");
     jar.add_private(
         Cookie::build((PENDING, value))
-            .path(format!("/posts/{slug}"))
+            .path(crate::blog::links::post(slug))
             .http_only(true)
             .secure(https)
             .same_site(rocket::http::SameSite::Lax)

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::blog::links;
 use crate::comments::store;
 use crate::config::Settings;
 use crate::db::Conn;
@@ -62,7 +63,7 @@ pub fn new_comment(
     for to in &recipients {
         let ctx = serde_json::json!({
             "name": n.author_name, "body": n.body, "status": n.status, "post_title": n.post_title,
-            "post_link": format!("{base}/posts/{}?comment={comment_id}#comment-{comment_id}", n.post_slug),
+            "post_link": format!("{base}{}?comment={comment_id}#comment-{comment_id}", links::post(&n.post_slug)),
             "moderate_link": format!("{base}/admin/comments?status=pending"),
         });
         mailer.queue(c, "new_comment", to, None, ctx)?;
@@ -86,7 +87,7 @@ pub fn reply_approved(c: &mut Conn, mailer: &Mailer, settings: &Settings, id: i6
     let parent_id = r.parent_id;
     let ctx = serde_json::json!({
         "parent_name": r.parent_name, "name": r.name, "body": r.body, "post_title": r.post_title,
-        "post_link": format!("{base}/posts/{}?comment={id}#comment-{id}", r.post_slug),
+        "post_link": format!("{base}{}?comment={id}#comment-{id}", links::post(&r.post_slug)),
         "unsubscribe_link": format!("{base}/comments/unsubscribe/{parent_id}/{token}"),
     });
     mailer.queue(c, "comment_reply", &r.parent_email, None, ctx)?;

@@ -12,6 +12,7 @@ use super::form::{
     mark_form_shown, pending_ids, permission, remember_pending, Permission, SHOWN_AT,
 };
 use super::store;
+use crate::blog::links;
 use crate::blog::routes::{post_page, CommentsShown};
 use crate::config::Settings;
 use crate::db::Db;
@@ -143,7 +144,7 @@ async fn create(
         .hit(c, &client, dates::now())
     })
     .await?;
-    let form_anchor = format!("/posts/{slug}#leave-a-comment");
+    let form_anchor = format!("{}#leave-a-comment", links::post(slug));
     // A filled honeypot is a bot: it alone is dropped, looking accepted.
     if !f.website.trim().is_empty() {
         return Ok(Ok(Flash::new(
@@ -241,7 +242,7 @@ async fn create(
     let (id, status) = outcome;
     Ok(Ok(match status {
         "approved" => Flash::new(
-            Redirect::to(format!("/posts/{slug}?comment={id}#comment-{id}")),
+            Redirect::to(format!("{}?comment={id}#comment-{id}", links::post(slug))),
             FLASH_KIND,
             "Your comment is published.",
         ),
@@ -250,7 +251,7 @@ async fn create(
         _ => {
             remember_pending(jar, slug, id, site.settings.https());
             Flash::new(
-                Redirect::to(format!("/posts/{slug}#comment-{id}")),
+                Redirect::to(format!("{}#comment-{id}", links::post(slug))),
                 FLASH_KIND,
                 AWAITING,
             )

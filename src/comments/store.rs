@@ -327,7 +327,7 @@ pub fn listed(
             status: r.get(4)?,
             created_display: dates::display(r.get(5)?),
             post_title: r.get(6)?,
-            post_url: format!("/posts/{slug}?comment={id}#comment-{id}"),
+            post_url: format!("{}?comment={id}#comment-{id}", crate::blog::links::post(&slug)),
             ip: r.get(8)?,
         })
     })

@@ -45,12 +45,19 @@ fn write_to_outbox(settings: &Settings, id: i64, m: &Message) -> Result<String, 
     let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
     let path = dir.join(format!("{stamp}-{id}.eml"));
     // Mails hold reset and confirmation links: readable by Carnet's user only.
+    // Written beside the outbox (same file system), then renamed into it: a
+    // reader of the outbox never sees a half-written mail.
+    let partial = dir
+        .parent()
+        .unwrap_or(&dir)
+        .join(format!(".outbox-{stamp}-{id}.part"));
     let write = || -> std::io::Result<()> {
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        std::io::Write::write_all(&mut options.open(&path)?, &bytes)
+        std::io::Write::write_all(&mut options.open(&partial)?, &bytes)?;
+        std::fs::rename(&partial, &path)
     };
     write().map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     log::info!(
