@@ -43,10 +43,10 @@ pub fn rocket_with_templates(
     let templates = web::templates::finish(templates)?;
     let dispatcher = dispatcher(&mailer);
     Ok(rocket::custom(figment)
-        .attach(site::housekeeping::fairing(db.clone(), mailer.clone()))
+        .attach(site::housekeeping::fairing(db.clone(), settings.clone()))
         .attach(events::dispatch::fairing(db.clone(), dispatcher))
+        .attach(mail::stage(db.clone(), mailer))
         .manage(db)
-        .manage(mailer)
         .attach(web::stage(&settings, templates))
         .attach(blog::stage())
         .attach(comments::stage())

@@ -11,25 +11,12 @@ use std::time::{Duration, Instant};
 use carnet::ground::dates;
 use carnet::params;
 use common::backend::site_db;
-use common::server::{run, run_with_stdin, text, Browser, Server};
+use common::server::{create_admin, run, text, Browser, Server};
 
 const PASSWORD: &str = "correct horse battery";
 
 fn superuser(d: &Path) {
-    let out = run_with_stdin(
-        d,
-        &[
-            "createsuperuser",
-            "--username",
-            "root",
-            "--email",
-            "root@example.org",
-            "--password-stdin",
-            "--no-input",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    create_admin(d, "root", PASSWORD);
 }
 
 /// Imports posts: (slug, published_at), all by `root`.

@@ -6,27 +6,14 @@
 
 mod common;
 
-use common::server::{run_with_stdin, text, Browser, Server};
+use common::server::{create_admin, Browser, Server};
 
 const PASSWORD: &str = "correct horse battery";
 
 fn two_instances_share_content_sessions_and_cache_freshness() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let out = run_with_stdin(
-        d,
-        &[
-            "createsuperuser",
-            "--username",
-            "root",
-            "--email",
-            "root@example.org",
-            "--password-stdin",
-            "--no-input",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    create_admin(d, "root", PASSWORD);
     // Same folder, so the same secret key; the database comes from the backend.
     let a = Server::start(d);
     let b = Server::start(d);

@@ -8,13 +8,30 @@ pub mod worker;
 
 use std::sync::Arc;
 
+use rocket::fairing::AdHoc;
 use rocket::tokio::sync::Notify;
 use rocket_dyn_templates::tera::{Context, Tera};
 use serde::Serialize;
 
 use crate::config::Settings;
-use crate::db::Conn;
+use crate::db::{Conn, Db};
 use crate::error::{Error, Result};
+
+/// The mailer as state, and the worker that empties the queue, started with
+/// the server.
+pub fn stage(db: Db, mailer: Mailer) -> AdHoc {
+    AdHoc::on_ignite("Mail", |rocket| async move {
+        let worker = (db, mailer.clone());
+        rocket
+            .manage(mailer)
+            .attach(AdHoc::on_liftoff("Mail worker", move |_| {
+                let (db, mailer) = worker;
+                Box::pin(async move {
+                    rocket::tokio::spawn(worker::run(db, mailer));
+                })
+            }))
+    })
+}
 
 /// A rendered message to one recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]

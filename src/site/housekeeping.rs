@@ -1,31 +1,29 @@
-//! Background work started with the server: the mail worker and housekeeping
-//! (expired sessions, tokens and rate-limit windows; sent mails, handled
-//! events and outbox files past `mail_retention_days`).
+//! Housekeeping, started with the server and run every hour: expired
+//! sessions, tokens and rate-limit windows; sent mails, handled events and
+//! outbox files past `mail_retention_days`.
 
 use std::time::Duration;
 
 use rocket::fairing::{AdHoc, Fairing};
 use rocket::tokio;
 
+use crate::config::Settings;
 use crate::db::Db;
-use crate::mail::{worker, Mailer};
 use crate::site::rate_limits;
 use crate::users::{session, tokens};
 
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
 
-pub fn fairing(db: Db, mailer: Mailer) -> impl Fairing {
-    AdHoc::on_liftoff("Background tasks", move |_| {
-        let (db, mailer) = (db.clone(), mailer);
+pub fn fairing(db: Db, settings: Settings) -> impl Fairing {
+    AdHoc::on_liftoff("Housekeeping", move |_| {
+        let (db, settings) = (db.clone(), settings);
         Box::pin(async move {
-            let settings = mailer.settings().clone();
-            tokio::spawn(worker::run(db.clone(), mailer));
             tokio::spawn(housekeeping(db, settings));
         })
     })
 }
 
-async fn housekeeping(db: Db, settings: crate::config::Settings) {
+async fn housekeeping(db: Db, settings: Settings) {
     let keep = i64::from(settings.mail_retention_days) * 24 * 3600;
     loop {
         let result = db

@@ -342,3 +342,22 @@ impl Browser {
         )
     }
 }
+
+/// Creates the admin `username` (`username@example.org`) with `password`.
+pub fn create_admin(dir: &Path, username: &str, password: &str) {
+    let email = format!("{username}@example.org");
+    let out = run_with_stdin(
+        dir,
+        &[
+            "createsuperuser",
+            "--username",
+            username,
+            "--email",
+            &email,
+            "--password-stdin",
+            "--no-input",
+        ],
+        &format!("{password}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
