@@ -169,3 +169,96 @@ pub fn fairing(db: Db, dispatcher: Dispatcher) -> impl Fairing {
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+    use crate::error::Error;
+
+    fn database() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&format!("sqlite://{}", dir.path().join("t.db").display())).unwrap();
+        crate::db::migrations::apply(&db).unwrap();
+        (dir, db)
+    }
+
+    fn status(c: &mut Conn, id: i64) -> (String, i64) {
+        let r = c
+            .query_opt(
+                "SELECT status, attempts FROM events WHERE id = ?",
+                crate::params![id],
+            )
+            .unwrap()
+            .unwrap();
+        (r.get(0).unwrap(), r.get(1).unwrap())
+    }
+
+    /// A failing subscriber leaves nothing behind and is tried again after a
+    /// back-off; once it succeeds the event is done and never handled again;
+    /// subscribers of other kinds are not called.
+    #[test]
+    fn a_failed_event_is_retried_then_handled_once() {
+        let (_dir, db) = database();
+        let mut c = db.conn().unwrap();
+        let now = 1_700_000_000;
+        let id =
+            outbox::record(&mut c, Kind::CommentPosted, 7, &serde_json::json!({}), now).unwrap();
+        let calls = Arc::new(AtomicU32::new(0));
+        let others = Arc::new(AtomicU32::new(0));
+        let seen = calls.clone();
+        let other = others.clone();
+        let dispatcher = Dispatcher::new(
+            vec![
+                Subscriber {
+                    name: "flaky",
+                    kinds: &[Kind::CommentPosted],
+                    handle: Arc::new(move |_, event| {
+                        assert_eq!(event.subject_id, 7);
+                        match seen.fetch_add(1, Ordering::SeqCst) {
+                            0 => Err(Error::internal("test", "first try fails")),
+                            _ => Ok(()),
+                        }
+                    }),
+                    after: None,
+                },
+                Subscriber {
+                    name: "posts only",
+                    kinds: &[Kind::PostPublished],
+                    handle: Arc::new(move |_, _| {
+                        other.fetch_add(1, Ordering::SeqCst);
+                        Ok(())
+                    }),
+                    after: None,
+                },
+            ],
+            Vec::new(),
+        );
+        let (handled, next) = dispatcher.tick(&mut c, now).unwrap();
+        assert_eq!(handled, 0);
+        assert_eq!(status(&mut c, id), ("pending".into(), 1));
+        assert_eq!(next, Some(now + 5), "retried after the back-off");
+        assert_eq!(dispatcher.tick(&mut c, now + 1).unwrap().0, 0, "not before");
+        assert_eq!(dispatcher.tick(&mut c, now + 5).unwrap().0, 1);
+        assert_eq!(status(&mut c, id).0, "done");
+        assert_eq!(dispatcher.tick(&mut c, now + 60).unwrap().0, 0);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        assert_eq!(others.load(Ordering::SeqCst), 0);
+    }
+
+    /// A second dispatcher (another instance) finds a handled event done.
+    #[test]
+    fn an_event_is_claimed_once() {
+        let (_dir, db) = database();
+        let mut c = db.conn().unwrap();
+        let now = 1_700_000_000;
+        let id = outbox::record(&mut c, Kind::PostDeleted, 1, &serde_json::json!({}), now).unwrap();
+        let first = outbox::claim(&mut c, id, "a", now).unwrap();
+        assert!(first.is_some_and(|e| e.kind == Kind::PostDeleted));
+        assert!(outbox::claim(&mut c, id, "b", now).unwrap().is_none());
+        // A late failure report from an instance that lost the race changes nothing.
+        outbox::failed(&mut c, id, "late", None).unwrap();
+        assert_eq!(status(&mut c, id), ("done".into(), 0));
+    }
+}

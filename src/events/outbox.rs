@@ -69,15 +69,18 @@ fn event(r: &Row) -> Result<Event> {
 }
 
 /// Notes a failed attempt: the event waits until `retry_at`, or is given up
-/// (`failed`, kept for an admin to see) when there is none.
+/// (`failed`, kept for an admin to see) when there is none. An event another
+/// instance handled meanwhile stays handled.
 pub fn failed(c: &mut Conn, id: i64, error: &str, retry_at: Option<i64>) -> Result<()> {
     match retry_at {
         Some(at) => c.execute(
-            "UPDATE events SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+            "UPDATE events SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? \
+             WHERE id = ? AND status = 'pending'",
             params![error, at, id],
         ),
         None => c.execute(
-            "UPDATE events SET attempts = attempts + 1, last_error = ?, status = 'failed' WHERE id = ?",
+            "UPDATE events SET attempts = attempts + 1, last_error = ?, status = 'failed' \
+             WHERE id = ? AND status = 'pending'",
             params![error, id],
         ),
     }?;
