@@ -8,6 +8,7 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use super::admin_view;
+use crate::blog::body::render_body;
 use crate::blog::pages::{self, PageInput};
 use crate::blog::PostStatus;
 use crate::db::{Conn, Db};
@@ -186,6 +187,8 @@ async fn save(
     }
     let outcome = db
         .run(move |c| {
+            // Rendered before the transaction: nothing slow holds the write lock.
+            let rendered = render_body(c, &f.body)?;
             c.transaction(|c| {
                 let slug = if explicit {
                     if pages::slug_taken(c, &slug, id)? {
@@ -206,7 +209,7 @@ async fn save(
                     created_at: now,
                     updated_at: now,
                 };
-                let page_id = pages::save(c, id, &page)?;
+                let page_id = pages::save(c, id, &page, &rendered)?;
                 Ok(Some(page_id))
             })
         })

@@ -11,6 +11,7 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use super::{admin_view, page_and_offset, PER_PAGE};
+use crate::blog::body::render_body;
 use crate::blog::input::{self, Draft};
 use crate::blog::posts::{self, ListFilter};
 use crate::blog::publish::{self, Events};
@@ -401,6 +402,8 @@ async fn save(
     checked.input.cover_image = cover;
     let outcome = db
         .run(move |c| {
+            // Rendered before the transaction: nothing slow holds the write lock.
+            let rendered = render_body(c, &checked.input.body_markdown)?;
             c.transaction(|c| {
                 if checked.explicit_slug {
                     if posts::slug_taken(c, &checked.input.slug, id)? {
@@ -411,7 +414,15 @@ async fn save(
                 }
                 let tag_ids = tags::ensure_all(c, &checked.tags)?;
                 let now = dates::now();
-                let post_id = publish::save(c, id, &checked.input, &tag_ids, now, Events::Record)?;
+                let post_id = publish::save(
+                    c,
+                    id,
+                    &checked.input,
+                    &rendered,
+                    &tag_ids,
+                    now,
+                    Events::Record,
+                )?;
                 Ok(Ok(post_id))
             })
         })

@@ -7,6 +7,7 @@ use super::body::render_body;
 use super::model::PostStatus;
 use crate::db::Conn;
 use crate::error::{Error, Result};
+use crate::ground::markdown::Rendered;
 use crate::ground::{dates, slugs};
 use crate::params;
 use crate::transfer::format::PageRecord;
@@ -70,7 +71,8 @@ pub fn upsert_page_by_slug(c: &mut Conn, p: &PageInput) -> Result<i64> {
         .query_opt("SELECT id FROM pages WHERE slug = ?", params![&p.slug])?
         .map(|row| row.get(0))
         .transpose()?;
-    let id = save(c, existing, p)?;
+    let rendered = render_body(c, &p.body_markdown)?;
+    let id = save(c, existing, p, &rendered)?;
     if existing.is_some() {
         // An import keeps the file's creation time too.
         c.execute(
@@ -156,15 +158,15 @@ pub fn editing(c: &mut Conn, id: i64) -> Result<PageInput> {
 }
 
 /// Creates the page (`id` = None, with `p.created_at`) or replaces page `id`
-/// (keeping its creation time); returns its id.
-pub fn save(c: &mut Conn, id: Option<i64>, p: &PageInput) -> Result<i64> {
-    let r = render_body(c, &p.body_markdown)?;
+/// (keeping its creation time); returns its id. `r` is the body rendered
+/// before the transaction (`blog::body::render_body`).
+pub fn save(c: &mut Conn, id: Option<i64>, p: &PageInput, r: &Rendered) -> Result<i64> {
     match id {
         Some(id) => {
             c.execute(
                 "UPDATE pages SET title = ?, slug = ?, body_markdown = ?, body_html = ?, body_text = ?, status = ?, \
                  show_in_nav = ?, nav_order = ?, updated_at = ? WHERE id = ?",
-                params![&p.title, &p.slug, &p.body_markdown, r.html, r.text, p.status.as_str(), p.show_in_nav,
+                params![&p.title, &p.slug, &p.body_markdown, &r.html, &r.text, p.status.as_str(), p.show_in_nav,
                     p.nav_order, p.updated_at, id],
             )?;
             Ok(id)
@@ -172,7 +174,7 @@ pub fn save(c: &mut Conn, id: Option<i64>, p: &PageInput) -> Result<i64> {
         None => c.insert(
             "INSERT INTO pages (title, slug, body_markdown, body_html, body_text, status, show_in_nav, nav_order, \
              created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            params![&p.title, &p.slug, &p.body_markdown, r.html, r.text, p.status.as_str(), p.show_in_nav,
+            params![&p.title, &p.slug, &p.body_markdown, &r.html, &r.text, p.status.as_str(), p.show_in_nav,
                 p.nav_order, p.created_at, p.updated_at],
         ),
     }

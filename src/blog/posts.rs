@@ -7,11 +7,11 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::body::render_body;
 use super::links;
 use super::model::{AuthorRef, PostStatus, PostSummary, TagRef};
 use crate::db::{Conn, Row, Value};
 use crate::error::{Error, Result};
+use crate::ground::markdown::Rendered;
 use crate::ground::{dates, slugs};
 use crate::params;
 use crate::transfer::format::PostRecord;
@@ -252,15 +252,20 @@ pub struct PostInput {
 
 /// Creates the post (`id` = None) or replaces post `id`; returns its id.
 /// Only `blog::publish` calls it: it records what the change means.
-pub(super) fn write_row(c: &mut Conn, id: Option<i64>, p: &PostInput, now: i64) -> Result<i64> {
-    let r = render_body(c, &p.body_markdown)?;
+pub(super) fn write_row(
+    c: &mut Conn,
+    id: Option<i64>,
+    p: &PostInput,
+    r: &Rendered,
+    now: i64,
+) -> Result<i64> {
     match id {
         Some(id) => {
             c.execute(
                 "UPDATE posts SET title = ?, slug = ?, body_markdown = ?, body_html = ?, body_text = ?, excerpt = ?, \
                  custom_excerpt = ?, cover_image = ?, status = ?, published_at = ?, author_id = ?, comments_enabled = ?, \
                  reading_minutes = ?, updated_at = ? WHERE id = ?",
-                params![&p.title, &p.slug, &p.body_markdown, r.html, r.text, r.excerpt, p.custom_excerpt.as_deref(),
+                params![&p.title, &p.slug, &p.body_markdown, &r.html, &r.text, &r.excerpt, p.custom_excerpt.as_deref(),
                     p.cover_image.as_deref(), p.status.as_str(), p.published_at, p.author_id,
                     p.comments_enabled, r.reading_minutes, now, id],
             )?;
@@ -270,7 +275,7 @@ pub(super) fn write_row(c: &mut Conn, id: Option<i64>, p: &PostInput, now: i64) 
             "INSERT INTO posts (title, slug, body_markdown, body_html, body_text, excerpt, custom_excerpt, cover_image, \
              status, published_at, author_id, comments_enabled, reading_minutes, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            params![&p.title, &p.slug, &p.body_markdown, r.html, r.text, r.excerpt, p.custom_excerpt.as_deref(),
+            params![&p.title, &p.slug, &p.body_markdown, &r.html, &r.text, &r.excerpt, p.custom_excerpt.as_deref(),
                 p.cover_image.as_deref(), p.status.as_str(), p.published_at, p.author_id,
                 p.comments_enabled, r.reading_minutes, now, now],
         ),

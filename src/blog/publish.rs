@@ -18,11 +18,13 @@
 
 use serde_json::json;
 
+use super::body::render_body;
 use super::posts::{self, LiveState, PostInput};
 use super::tags;
 use crate::db::Conn;
 use crate::error::{Error, Result};
 use crate::events::{outbox, Kind};
+use crate::ground::markdown::Rendered;
 
 /// Whether a change records events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,17 +35,20 @@ pub enum Events {
 }
 
 /// Creates the post (`id` = None) or replaces post `id`, with its tags;
-/// returns its id. The caller has made the slug unique (`posts::free_slug`).
+/// returns its id. The caller has made the slug unique (`posts::free_slug`)
+/// and rendered the body (`blog::body::render_body`) before any transaction:
+/// rendering never runs while the database's write lock is held.
 pub fn save(
     c: &mut Conn,
     id: Option<i64>,
     input: &PostInput,
+    rendered: &Rendered,
     tag_ids: &[i64],
     now: i64,
     events: Events,
 ) -> Result<i64> {
     c.transaction(|c| {
-        let id = posts::write_row(c, id, input, now)?;
+        let id = posts::write_row(c, id, input, rendered, now)?;
         tags::set_post_tags(c, id, tag_ids)?;
         settle(c, id, now, events)?;
         Ok(id)
@@ -60,9 +65,11 @@ pub fn save_imported(
     updated: i64,
     now: i64,
 ) -> Result<i64> {
+    // An import is one transaction as a whole: its bodies render inside it.
+    let rendered = render_body(c, &input.body_markdown)?;
     c.transaction(|c| {
         let existing = posts::id_by_slug(c, &input.slug)?;
-        let id = save(c, existing, input, tag_ids, now, Events::Off)?;
+        let id = save(c, existing, input, &rendered, tag_ids, now, Events::Off)?;
         posts::set_post_times(c, id, created, updated)?;
         Ok(id)
     })
