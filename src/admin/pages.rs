@@ -8,12 +8,12 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use super::admin_view;
-use crate::blog::body::render_body;
+use crate::blog::body::{self, render_body};
 use crate::blog::pages::{self, PageInput};
 use crate::blog::PostStatus;
 use crate::db::{Conn, Db};
 use crate::error::{Error, Result};
-use crate::ground::{dates, markdown, slugs};
+use crate::ground::{dates, slugs};
 use crate::users::guards::EditorUser;
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::forms::{FieldErrors, Flag, FormOutcome};
@@ -174,7 +174,10 @@ async fn save(
         0
     });
     if f.intent == "preview" || !errors.is_empty() {
-        let preview = (f.intent == "preview").then(|| markdown::render_post(&f.body).html);
+        let preview = match f.intent.as_str() {
+            "preview" => Some(body::preview(f.body.clone()).await?),
+            _ => None,
+        };
         let status = if errors.is_empty() {
             Status::Ok
         } else {

@@ -11,14 +11,14 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 
 use super::{admin_view, page_and_offset, PER_PAGE};
-use crate::blog::body::render_body;
+use crate::blog::body::{self, render_body};
 use crate::blog::input::{self, Draft};
 use crate::blog::posts::{self, ListFilter};
 use crate::blog::publish::{self, Events};
 use crate::blog::tags;
 use crate::db::{Conn, Db};
 use crate::error::{Error, Result};
-use crate::ground::{dates, markdown};
+use crate::ground::dates;
 use crate::media::images::Refusal;
 use crate::media::library;
 use crate::users::guards::AuthorUser;
@@ -361,7 +361,10 @@ async fn save(
     let checked = input::check(&draft(&f), author_id, old_published, &mut errors);
     let old_cover_url = old_cover.as_ref().map(|c| format!("/media/{c}"));
     if f.intent == "preview" || checked.is_none() {
-        let preview = (f.intent == "preview").then(|| markdown::render_post(&f.body).html);
+        let preview = match f.intent.as_str() {
+            "preview" => Some(body::preview(f.body.clone()).await?),
+            _ => None,
+        };
         let status = if errors.is_empty() {
             Status::Ok
         } else {
@@ -508,9 +511,6 @@ struct PreviewHtml {
 /// Live preview for the editor's script: Markdown in, sanitized HTML out.
 #[post("/admin/preview", data = "<form>")]
 async fn preview(_me: AuthorUser, form: CsrfForm<PreviewForm>) -> Result<Json<PreviewHtml>> {
-    let body = form.into_inner().body;
-    let html = rocket::tokio::task::spawn_blocking(move || markdown::render_post(&body).html)
-        .await
-        .map_err(|e| Error::internal("preview", e))?;
+    let html = body::preview(form.into_inner().body).await?;
     Ok(Json(PreviewHtml { html }))
 }

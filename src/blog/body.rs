@@ -22,3 +22,11 @@ pub fn render_body(c: &mut Conn, body: &str) -> Result<markdown::Rendered> {
     }
     Ok(markdown::render_post_with(body, &srcsets))
 }
+
+/// A body rendered for a preview, on a blocking thread: a long or
+/// pathological body never holds up the async workers (nor `/healthz`).
+pub async fn preview(body: String) -> Result<String> {
+    rocket::tokio::task::spawn_blocking(move || markdown::render_post(&body).html)
+        .await
+        .map_err(|e| crate::error::Error::internal("preview", e))
+}
