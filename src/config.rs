@@ -388,11 +388,6 @@ impl Settings {
         self.site_url.starts_with("https://")
     }
 
-    /// The address `serve` listens on, as a URL a person can open.
-    pub fn listen_url(&self) -> String {
-        default_site_url(self.address, self.port)
-    }
-
     /// Creates the data folder, the media folder and the template override
     /// folder. A data folder Carnet creates is private (0700) whatever the
     /// umask; when it holds the media folder it is 0711 instead, so a proxy

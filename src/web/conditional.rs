@@ -7,7 +7,6 @@ use std::io::Cursor;
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::{Header, Method, Status};
 use rocket::{Request, Response};
-use sha2::{Digest, Sha256};
 
 pub struct ConditionalGet;
 
@@ -45,14 +44,7 @@ impl Fairing for ConditionalGet {
                 let Ok(body) = res.body_mut().to_bytes().await else {
                     return;
                 };
-                let hash = Sha256::digest(&body);
-                let tag = format!(
-                    "\"{}\"",
-                    hash.iter()
-                        .take(12)
-                        .map(|b| format!("{b:02x}"))
-                        .collect::<String>()
-                );
+                let tag = format!("\"{}\"", crate::ground::tokens::short_digest(&[&body]));
                 res.set_header(Header::new("ETag", tag.clone()));
                 res.set_sized_body(body.len(), Cursor::new(body));
                 tag
